@@ -1,0 +1,1 @@
+//! (interim skeleton; being written)
