@@ -1,0 +1,37 @@
+# One entry point for people and CI.
+SHELL := /bin/bash
+CARGO ?= cargo
+# Query macros read the committed .sqlx/ data, so building needs no database.
+export SQLX_OFFLINE := true
+
+.PHONY: test lint fmt clippy sqlx-prepare bench run
+
+## Build once, then run every test (unit, store, end to end with the real go command).
+test:
+	@export DATABASE_URL=$$(scripts/ensure-postgres.sh) && \
+	export AGORA_GO=$$(scripts/ensure-go.sh) && \
+	echo "DATABASE_URL=$$DATABASE_URL go=$$AGORA_GO" && \
+	$(CARGO) test --workspace --all-targets --no-fail-fast
+
+lint: fmt clippy
+
+fmt:
+	$(CARGO) fmt --all -- --check
+
+clippy:
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+## Regenerate .sqlx/ after changing a query: needs a migrated database.
+sqlx-prepare:
+	@url=$$(scripts/ensure-postgres.sh) && base=$${url%/*} && \
+	psql "$$base/postgres" -qc 'DROP DATABASE IF EXISTS agora_prepare' -c 'CREATE DATABASE agora_prepare' && \
+	for f in migrations/postgres/*.sql; do psql -q "$$base/agora_prepare" -f $$f; done && \
+	rm -rf .sqlx && mkdir -p .sqlx && touch src/store/postgres.rs && \
+	SQLX_OFFLINE=false SQLX_OFFLINE_DIR=$$PWD/.sqlx DATABASE_URL=$$base/agora_prepare $(CARGO) check --lib && \
+	ls .sqlx | wc -l
+
+bench:
+	benches/run.sh
+
+run:
+	$(CARGO) run --release -- serve

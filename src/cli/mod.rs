@@ -1,0 +1,93 @@
+//! The command line: `serve`, `migrate`, and `mod` for module zips.
+
+mod modzip;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::Settings;
+use crate::http::startup::Application;
+use crate::store;
+
+#[derive(Debug, Parser)]
+#[command(name = "agora", version, about = "A Go module proxy")]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the GOPROXY protocol.
+    Serve {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// Do not apply pending database migrations at start.
+        #[arg(long)]
+        no_migrate: bool,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate {
+        #[command(flatten)]
+        config: ConfigArg,
+    },
+    /// Module zips: build, verify and hash them as the go command does.
+    #[command(subcommand)]
+    Mod(modzip::ModCommand),
+}
+
+#[derive(Debug, Args)]
+struct ConfigArg {
+    /// A TOML settings file; `AGORA_*` environment variables override it.
+    #[arg(long, env = "AGORA_CONFIG")]
+    config: Option<PathBuf>,
+}
+
+pub async fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve { config, no_migrate } => serve(config.config, !no_migrate).await,
+        Command::Migrate { config } => migrate(config.config).await,
+        Command::Mod(cmd) => modzip::run(cmd),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("agora: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn load(config: Option<PathBuf>) -> anyhow::Result<Settings> {
+    let settings = Settings::load(config.as_deref())?;
+    crate::telemetry::init(&settings.log);
+    Ok(settings)
+}
+
+async fn serve(config: Option<PathBuf>, migrate: bool) -> anyhow::Result<()> {
+    let settings = load(config)?;
+    let migrate = migrate && settings.migrate_on_start;
+    let app = Application::build(&settings, migrate).await?;
+    tracing::info!(
+        listen = %settings.listen,
+        port = app.port(),
+        upstream = %settings.upstream,
+        store = ?settings.database_kind()?,
+        "agora serving"
+    );
+    app.run_until_stopped().await?;
+    tracing::info!("agora stopped");
+    Ok(())
+}
+
+async fn migrate(config: Option<PathBuf>) -> anyhow::Result<()> {
+    let settings = load(config)?;
+    let store = store::connect(&settings).await?;
+    store.migrate().await?;
+    store.close().await;
+    println!("migrations applied");
+    Ok(())
+}

@@ -1,0 +1,253 @@
+//! Settings, layered by the `config` crate: built-in defaults, then an optional TOML file
+//! (`--config`), then `AGORA_*` environment variables (`__` separates nested keys, so
+//! `AGORA_FETCH__LOCK_WAIT_SECS=30` sets `fetch.lock_wait_secs`).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+use crate::upstream::chain::UpstreamList;
+
+#[derive(Debug, Deserialize)]
+pub struct Settings {
+    /// `host:port` to serve on.
+    pub listen: String,
+    /// `postgres://…` (the production store) or `sqlite://…` (the embedded store). Secret: it may
+    /// carry a password.
+    pub database_url: SecretString,
+    /// A GOPROXY-style list of upstreams.
+    pub upstream: String,
+    /// Apply pending migrations when `serve` starts.
+    pub migrate_on_start: bool,
+    /// Directory for temporary downloads and the local zip cache.
+    pub data_dir: PathBuf,
+    pub database: DatabaseSettings,
+    pub fetch: FetchSettings,
+    pub cache: CacheSettings,
+    pub log: LogSettings,
+    /// Seconds in-flight requests get to finish on shutdown.
+    pub shutdown_grace_secs: u64,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DatabaseSettings {
+    /// Connections for serving requests.
+    pub max_connections: u32,
+    /// Connections for storing fetched versions, kept apart so hits never queue behind misses.
+    pub fill_connections: u32,
+    pub acquire_timeout_secs: u64,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct FetchSettings {
+    /// Longest wait for another replica's fetch of the same version.
+    pub lock_wait_secs: u64,
+    /// Timeout of an upstream request for list, info and mod; for zips, the longest silence.
+    pub upstream_timeout_secs: u64,
+    /// Upstream fetches running at once in this replica.
+    pub max_concurrent: usize,
+    /// Largest zip accepted from an upstream, in bytes (the go command's limit is 500 MiB).
+    pub max_zip_bytes: u64,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CacheSettings {
+    /// How long a merged `list` or `@latest` answer is reused.
+    pub list_ttl_secs: u64,
+    /// Bytes of `.info`, `.mod` and small zips kept in memory per replica.
+    pub memory_bytes: u64,
+    /// Zips up to this size are eligible for the memory cache.
+    pub memory_zip_max_bytes: u64,
+    /// Bytes of zips kept on local disk per replica (0 turns the disk cache off).
+    pub disk_bytes: u64,
+}
+
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LogSettings {
+    pub format: LogFormat,
+    /// An `EnvFilter` directive; `RUST_LOG` overrides it.
+    pub level: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("configuration: {0}")]
+    Load(#[from] config::ConfigError),
+    #[error("configuration: upstream: {0}")]
+    Upstream(String),
+    #[error("configuration: database_url must start with postgres:// or sqlite:// (got scheme {0:?})")]
+    DatabaseScheme(String),
+}
+
+/// Where the settings come from; tests pass the environment explicitly.
+pub struct Sources<'a> {
+    pub file: Option<&'a Path>,
+    pub env: Option<config::Map<String, String>>,
+}
+
+impl Settings {
+    /// Defaults, then the file, then `AGORA_*` from the process environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, SettingsError> {
+        Self::load_from(Sources { file, env: None })
+    }
+
+    pub fn load_from(sources: Sources<'_>) -> Result<Self, SettingsError> {
+        let mut builder = config::Config::builder()
+            .set_default("listen", "127.0.0.1:3000")?
+            .set_default("database_url", "sqlite://agora-data/agora.db")?
+            .set_default("upstream", "https://proxy.golang.org")?
+            .set_default("migrate_on_start", true)?
+            .set_default("data_dir", "agora-data")?
+            .set_default("database.max_connections", 16)?
+            .set_default("database.fill_connections", 4)?
+            .set_default("database.acquire_timeout_secs", 10)?
+            .set_default("fetch.lock_wait_secs", 120)?
+            .set_default("fetch.upstream_timeout_secs", 60)?
+            .set_default("fetch.max_concurrent", 16)?
+            .set_default("fetch.max_zip_bytes", gomod::zip::MAX_ZIP_FILE)?
+            .set_default("cache.list_ttl_secs", 60)?
+            .set_default("cache.memory_bytes", 64u64 << 20)?
+            .set_default("cache.memory_zip_max_bytes", 1u64 << 20)?
+            .set_default("cache.disk_bytes", 2u64 << 30)?
+            .set_default("log.format", "text")?
+            .set_default("log.level", "info")?
+            .set_default("shutdown_grace_secs", 30)?;
+        if let Some(file) = sources.file {
+            builder = builder.add_source(config::File::from(file).required(true));
+        }
+        let env = config::Environment::with_prefix("AGORA")
+            .prefix_separator("_")
+            .separator("__")
+            .try_parsing(true)
+            .source(sources.env);
+        let settings: Settings = builder.add_source(env).build()?.try_deserialize()?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> Result<(), SettingsError> {
+        UpstreamList::parse(&self.upstream).map_err(|e| SettingsError::Upstream(e.to_string()))?;
+        self.database_kind()?;
+        Ok(())
+    }
+
+    pub fn upstreams(&self) -> Result<UpstreamList, SettingsError> {
+        UpstreamList::parse(&self.upstream).map_err(|e| SettingsError::Upstream(e.to_string()))
+    }
+
+    pub fn database_kind(&self) -> Result<DatabaseKind, SettingsError> {
+        let url = self.database_url.expose_secret();
+        let scheme = url.split_once("://").map(|(s, _)| s).unwrap_or("");
+        match scheme {
+            "postgres" | "postgresql" => Ok(DatabaseKind::Postgres),
+            "sqlite" => Ok(DatabaseKind::Sqlite),
+            other => Err(SettingsError::DatabaseScheme(other.to_string())),
+        }
+    }
+
+    pub fn upstream_timeout(&self) -> Duration {
+        Duration::from_secs(self.fetch.upstream_timeout_secs)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DatabaseKind {
+    Postgres,
+    Sqlite,
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> config::Map<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn layering() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("agora.toml");
+        std::fs::write(
+            &file,
+            "listen = \"0.0.0.0:9000\"\nupstream = \"http://a.example\"\n[fetch]\nlock_wait_secs = 5\n",
+        )
+        .unwrap();
+
+        struct Case {
+            name: &'static str,
+            file: bool,
+            env: &'static [(&'static str, &'static str)],
+            listen: &'static str,
+            upstream: &'static str,
+            lock_wait: u64,
+        }
+        let cases = [
+            Case { name: "defaults", file: false, env: &[], listen: "127.0.0.1:3000", upstream: "https://proxy.golang.org", lock_wait: 120 },
+            Case { name: "file over defaults", file: true, env: &[], listen: "0.0.0.0:9000", upstream: "http://a.example", lock_wait: 5 },
+            Case {
+                name: "env over file",
+                file: true,
+                env: &[("AGORA_LISTEN", "[::1]:1"), ("AGORA_FETCH__LOCK_WAIT_SECS", "7")],
+                listen: "[::1]:1",
+                upstream: "http://a.example",
+                lock_wait: 7,
+            },
+            Case {
+                name: "env alone",
+                file: false,
+                env: &[("AGORA_UPSTREAM", "http://b.example|http://c.example,off")],
+                listen: "127.0.0.1:3000",
+                upstream: "http://b.example|http://c.example,off",
+                lock_wait: 120,
+            },
+        ];
+        for c in cases {
+            let s = Settings::load_from(Sources {
+                file: c.file.then_some(file.as_path()),
+                env: Some(env(c.env)),
+            })
+            .unwrap_or_else(|e| panic!("{}: {e}", c.name));
+            assert_eq!(s.listen, c.listen, "{}", c.name);
+            assert_eq!(s.upstream, c.upstream, "{}", c.name);
+            assert_eq!(s.fetch.lock_wait_secs, c.lock_wait, "{}", c.name);
+        }
+    }
+
+    #[test]
+    fn refusals() {
+        let cases: &[(&[(&str, &str)], &str)] = &[
+            (&[("AGORA_UPSTREAM", "direct")], "direct"),
+            (&[("AGORA_UPSTREAM", "")], "no upstream"),
+            (&[("AGORA_DATABASE_URL", "mysql://x")], "postgres:// or sqlite://"),
+            (&[("AGORA_FETCH__LOCK_WAIT_SECS", "soon")], "lock_wait_secs"),
+        ];
+        for (vars, want) in cases {
+            let err = Settings::load_from(Sources { file: None, env: Some(env(vars)) })
+                .err()
+                .unwrap_or_else(|| panic!("{vars:?} was accepted"));
+            assert!(err.to_string().contains(want), "{vars:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn secrets_are_not_printed() {
+        let s = Settings::load_from(Sources {
+            file: None,
+            env: Some(env(&[("AGORA_DATABASE_URL", "postgres://u:hunter2@db/agora")])),
+        })
+        .unwrap();
+        assert!(!format!("{s:?}").contains("hunter2"));
+        assert_eq!(s.database_kind().unwrap(), DatabaseKind::Postgres);
+    }
+}

@@ -1,0 +1,165 @@
+//! One fetch per module version: requests in this process share one flight, and the flight takes
+//! the store's cluster-wide lock, so across all replicas one fetches while the others wait and
+//! then read what it stored.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::FutureExt;
+use futures::future::{BoxFuture, Shared};
+use tokio::sync::Semaphore;
+use tracing::{Instrument, info_span};
+
+use crate::error::ServiceError;
+use crate::store::{Inserted, NewVersion, Store};
+use crate::upstream::{Upstream, UpstreamError};
+use gomod::module::ModulePath;
+use gomod::version::Version;
+
+type Flight = Shared<BoxFuture<'static, Result<(), ServiceError>>>;
+
+pub struct Fetcher {
+    store: Arc<dyn Store>,
+    upstream: Arc<dyn Upstream>,
+    flights: Mutex<HashMap<String, Flight>>,
+    permits: Semaphore,
+    lock_wait: Duration,
+    max_zip_bytes: u64,
+    temp_dir: PathBuf,
+}
+
+pub struct FetcherOptions {
+    pub max_concurrent: usize,
+    pub lock_wait: Duration,
+    pub max_zip_bytes: u64,
+    pub temp_dir: PathBuf,
+}
+
+impl Fetcher {
+    pub fn new(store: Arc<dyn Store>, upstream: Arc<dyn Upstream>, options: FetcherOptions) -> Self {
+        Self {
+            store,
+            upstream,
+            flights: Mutex::new(HashMap::new()),
+            permits: Semaphore::new(options.max_concurrent.max(1)),
+            lock_wait: options.lock_wait,
+            max_zip_bytes: options.max_zip_bytes,
+            temp_dir: options.temp_dir,
+        }
+    }
+
+    /// Makes sure `module@version` is stored, fetching it if nobody has. The fetch runs in its own
+    /// task: a client that hangs up does not cancel it for the others.
+    pub async fn ensure(self: &Arc<Self>, module: &ModulePath, version: &Version) -> Result<(), ServiceError> {
+        let key = format!("{module}@{version}");
+        let flight = {
+            let mut flights = self.flights.lock().unwrap_or_else(|p| p.into_inner());
+            match flights.get(&key) {
+                Some(f) => f.clone(),
+                None => {
+                    let this = self.clone();
+                    let (m, v, k) = (module.clone(), version.clone(), key.clone());
+                    let span = info_span!("fetch", module = %m, version = %v);
+                    let task = tokio::spawn(
+                        async move {
+                            let result = this.fill(&m, &v, &k).await;
+                            this.flights.lock().unwrap_or_else(|p| p.into_inner()).remove(&k);
+                            result
+                        }
+                        .instrument(span),
+                    );
+                    let flight = async move {
+                        task.await.unwrap_or_else(|e| Err(ServiceError::Internal(format!("fetch task failed: {e}"))))
+                    }
+                    .boxed()
+                    .shared();
+                    flights.insert(key, flight.clone());
+                    flight
+                }
+            }
+        };
+        flight.await
+    }
+
+    async fn fill(&self, module: &ModulePath, version: &Version, key: &str) -> Result<(), ServiceError> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| ServiceError::Unavailable("shutting down".into()))?;
+        let lock = self.store.lock(key, self.lock_wait).instrument(info_span!("lock_wait")).await?;
+        let result = async {
+            // Another replica may have stored it while we waited for the lock.
+            if self.store.version(module, version).await?.is_some() {
+                tracing::debug!("stored by another replica while waiting");
+                return Ok(());
+            }
+            self.fetch_and_store(module, version).await
+        }
+        .await;
+        lock.release().await;
+        result
+    }
+
+    async fn fetch_and_store(&self, module: &ModulePath, version: &Version) -> Result<(), ServiceError> {
+        let upstream = &self.upstream;
+        let info = upstream.info(module, version.as_str()).instrument(info_span!("upstream_info")).await?;
+        if info.version != version.as_str() {
+            return Err(UpstreamError::Invalid(format!(
+                "asked for {module}@{version}, .info names version {:?}",
+                info.version
+            ))
+            .into());
+        }
+        let go_mod = upstream.go_mod(module, version).instrument(info_span!("upstream_mod")).await?;
+        check_go_mod(module, &go_mod)?;
+
+        let temp = tempfile::Builder::new()
+            .prefix("fetch-")
+            .suffix(".zip")
+            .tempfile_in(&self.temp_dir)
+            .map_err(|e| ServiceError::Internal(format!("temporary file in {}: {e}", self.temp_dir.display())))?;
+        let download = upstream
+            .zip(module, version, temp.path(), self.max_zip_bytes)
+            .instrument(info_span!("upstream_zip"))
+            .await?;
+
+        let (path, m, v) = (temp.path().to_path_buf(), module.to_string(), version.to_string());
+        let checked = tokio::task::spawn_blocking(move || gomod::zip::check_zip(&path, &m, &v))
+            .instrument(info_span!("verify"))
+            .await
+            .map_err(|e| ServiceError::Internal(format!("zip check task failed: {e}")))?
+            .map_err(|e| UpstreamError::Invalid(format!("zip for {module}@{version}: {e}")))?;
+
+        let new = NewVersion {
+            module,
+            version,
+            info: &info.raw,
+            go_mod: &go_mod,
+            zip_path: temp.path(),
+            zip_size: download.size,
+            zip_sha256: hex::encode(download.sha256),
+            zip_h1: checked.h1,
+            mod_h1: gomod::dirhash::hash_go_mod(&go_mod),
+            source: download.source,
+        };
+        let inserted = self.store.insert_version(&new).instrument(info_span!("store_write", bytes = download.size)).await?;
+        if inserted == Inserted::AlreadyStored {
+            tracing::info!("already stored; kept the stored copy");
+        }
+        Ok(())
+    }
+}
+
+/// The go.mod must parse and declare the module it was fetched for.
+fn check_go_mod(module: &ModulePath, go_mod: &[u8]) -> Result<(), UpstreamError> {
+    let parsed = gomod::modfile::parse_lax(go_mod)
+        .map_err(|e| UpstreamError::Invalid(format!("go.mod for {module}: {e}")))?;
+    match parsed.module.as_ref().map(|m| m.path.as_str()) {
+        Some(p) if p == module.as_str() => Ok(()),
+        Some(p) => Err(UpstreamError::Invalid(format!("go.mod declares module {p:?}, not {module:?}"))),
+        None => Err(UpstreamError::Invalid(format!("go.mod for {module} has no module directive"))),
+    }
+}

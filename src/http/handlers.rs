@@ -1,0 +1,106 @@
+//! Thin handlers: parse, call the service, shape the response.
+
+use actix_web::body::SizedStream;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, web};
+use bytes::Bytes;
+use futures::TryStreamExt;
+
+use super::request::{self, ProxyRequest};
+use crate::error::ServiceError;
+use crate::service::{Answer, CacheResult, ProxyService, ZipBody};
+
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+const SHORT: &str = "public, max-age=60";
+
+/// Every proxy endpoint: `GET` and `HEAD` of `/{module}/@v/…` and `/{module}/@latest`.
+pub async fn proxy(req: HttpRequest, service: web::Data<ProxyService>) -> Result<HttpResponse, ServiceError> {
+    let parsed = request::parse(req.uri().path())?;
+    let span = tracing::Span::current();
+    span.record("module", tracing::field::display(parsed.module()));
+    span.record("kind", parsed.kind());
+    if let Some(v) = parsed.version() {
+        span.record("version", v);
+    }
+    let response = match &parsed {
+        ProxyRequest::List(m) => small(service.list(m).await?, "text/plain; charset=utf-8"),
+        ProxyRequest::Latest(m) => small(service.latest(m).await?, "application/json"),
+        ProxyRequest::Info(m, v) => small(service.info(m, v).await?, "application/json"),
+        ProxyRequest::Mod(m, v) => small(service.go_mod(m, v).await?, "text/plain; charset=utf-8"),
+        ProxyRequest::Zip(m, v) => {
+            let answer = service.zip(m, v).await?;
+            record_cache(answer.cache);
+            let etag = format!("\"{}\"", answer.body.sha256);
+            if if_none_match(&req, &etag) {
+                return Ok(HttpResponse::NotModified().insert_header((header::ETAG, etag)).finish());
+            }
+            let mut builder = HttpResponse::Ok();
+            builder
+                .insert_header((header::CONTENT_TYPE, HeaderValue::from_static("application/zip")))
+                .insert_header((header::CACHE_CONTROL, HeaderValue::from_static(IMMUTABLE)))
+                .insert_header((header::ETAG, etag));
+            match answer.body.body {
+                ZipBody::Memory(bytes) => builder.body(bytes),
+                ZipBody::Stream(stream) => {
+                    let stream = stream.map_err(|e| {
+                        tracing::error!(error = %e, "zip stream broke off");
+                        actix_web::error::ErrorInternalServerError("zip stream broke off")
+                    });
+                    builder.body(SizedStream::new(answer.body.size, stream))
+                }
+            }
+        }
+    };
+    Ok(response)
+}
+
+fn small(answer: Answer<Bytes>, content_type: &'static str) -> HttpResponse {
+    record_cache(answer.cache);
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, HeaderValue::from_static(content_type)))
+        .insert_header((header::CACHE_CONTROL, HeaderValue::from_static(if answer.immutable { IMMUTABLE } else { SHORT })))
+        .body(answer.body)
+}
+
+fn record_cache(cache: CacheResult) {
+    tracing::Span::current().record("cache", cache.as_str());
+}
+
+fn if_none_match(req: &HttpRequest, etag: &str) -> bool {
+    req.headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
+}
+
+/// The process answers.
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().content_type("text/plain; charset=utf-8").body("ok\n")
+}
+
+/// The database answers and its schema is current.
+pub async fn readyz(service: web::Data<ProxyService>) -> HttpResponse {
+    let store = service.store();
+    let verdict = match store.ping().await {
+        Err(e) => Err(e.to_string()),
+        Ok(()) => match store.migrations_current().await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err("database migrations are not current (run `agora migrate`)".to_string()),
+            Err(e) => Err(e.to_string()),
+        },
+    };
+    match verdict {
+        Ok(()) => HttpResponse::Ok().content_type("text/plain; charset=utf-8").body("ready\n"),
+        Err(reason) => {
+            tracing::warn!(%reason, "not ready");
+            HttpResponse::ServiceUnavailable().content_type("text/plain; charset=utf-8").body(format!("{reason}\n"))
+        }
+    }
+}
+
+pub async fn method_not_allowed() -> HttpResponse {
+    HttpResponse::MethodNotAllowed()
+        .insert_header((header::ALLOW, "GET, HEAD"))
+        .content_type("text/plain; charset=utf-8")
+        .body("method not allowed: the module proxy protocol is read-only\n")
+}

@@ -1,0 +1,6 @@
+//! The HTTP face: routes, request parsing, and the one error-to-status mapping.
+
+pub mod error;
+pub mod handlers;
+pub mod request;
+pub mod startup;

@@ -1,0 +1,125 @@
+//! Builds the application on a listener it binds itself, so tests can ask for port 0.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::http::Method;
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
+use tracing_actix_web::TracingLogger;
+
+use super::handlers;
+use crate::config::Settings;
+use crate::error::ServiceError;
+use crate::fetch::{Fetcher, FetcherOptions};
+use crate::service::{ProxyService, ServiceOptions};
+use crate::store::{self, Store};
+use crate::telemetry::RequestSpan;
+use crate::upstream::chain::{Chain, Entry, Off};
+use crate::upstream::proxy::ProxyUpstream;
+use crate::upstream::Upstream;
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    store: Arc<dyn Store>,
+}
+
+impl Application {
+    /// Connects to the configured store, migrates it unless told not to, and binds.
+    pub async fn build(settings: &Settings, migrate: bool) -> anyhow::Result<Self> {
+        let store = store::connect(settings).await?;
+        if migrate {
+            store.migrate().await?;
+        }
+        Self::build_with_store(settings, store)
+    }
+
+    pub fn build_with_store(settings: &Settings, store: Arc<dyn Store>) -> anyhow::Result<Self> {
+        let upstream = build_upstream(settings)?;
+        let temp_dir = settings.data_dir.join("tmp");
+        std::fs::create_dir_all(&temp_dir)
+            .map_err(|e| anyhow::anyhow!("creating {}: {e}", temp_dir.display()))?;
+        let fetcher = Arc::new(Fetcher::new(
+            store.clone(),
+            upstream.clone(),
+            FetcherOptions {
+                max_concurrent: settings.fetch.max_concurrent,
+                lock_wait: Duration::from_secs(settings.fetch.lock_wait_secs),
+                max_zip_bytes: settings.fetch.max_zip_bytes,
+                temp_dir,
+            },
+        ));
+        let service = web::Data::new(ProxyService::new(
+            store.clone(),
+            upstream,
+            fetcher,
+            ServiceOptions {
+                list_ttl: Duration::from_secs(settings.cache.list_ttl_secs),
+                memory_bytes: settings.cache.memory_bytes,
+                memory_zip_max: settings.cache.memory_zip_max_bytes,
+            },
+        ));
+        let listener = TcpListener::bind(&settings.listen)
+            .map_err(|e| anyhow::anyhow!("listening on {}: {e}", settings.listen))?;
+        let port = listener.local_addr()?.port();
+        let server = HttpServer::new(move || {
+            App::new()
+                .wrap(TracingLogger::<RequestSpan>::new())
+                .app_data(service.clone())
+                .route("/healthz", web::get().to(handlers::healthz))
+                .route("/readyz", web::get().to(handlers::readyz))
+                .default_service(web::to(dispatch))
+        })
+        .listen(listener)?
+        .shutdown_timeout(settings.shutdown_grace_secs)
+        .run();
+        Ok(Self { port, server, store })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until SIGINT/SIGTERM, letting in-flight requests (and so their fetches) finish.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let result = self.server.await;
+        self.store.close().await;
+        result
+    }
+}
+
+async fn dispatch(req: HttpRequest, service: web::Data<ProxyService>) -> Result<HttpResponse, ServiceError> {
+    if req.method() != Method::GET && req.method() != Method::HEAD {
+        return Ok(handlers::method_not_allowed().await);
+    }
+    handlers::proxy(req, service).await
+}
+
+/// The upstream chain the settings describe.
+pub fn build_upstream(settings: &Settings) -> anyhow::Result<Arc<dyn Upstream>> {
+    // One TLS provider for the whole process; a second install is harmless.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let list = settings.upstreams()?;
+    let timeout = settings.upstream_timeout();
+    let client = ProxyUpstream::client(timeout.min(Duration::from_secs(10)), timeout)?;
+    let links = list
+        .entries
+        .iter()
+        .map(|(entry, fallback)| {
+            let link: Box<dyn Upstream> = match entry {
+                Entry::Proxy(url) => Box::new(ProxyUpstream::new(url, client.clone(), timeout)),
+                Entry::Off => Box::new(Off),
+                Entry::Direct => unreachable_direct(),
+            };
+            (link, *fallback)
+        })
+        .collect();
+    Ok(Arc::new(Chain::new(links)))
+}
+
+/// `UpstreamList::parse` refuses `direct` until the git fetcher exists, so no entry reaches here.
+fn unreachable_direct() -> Box<dyn Upstream> {
+    Box::new(Off)
+}

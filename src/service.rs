@@ -1,0 +1,273 @@
+//! What each proxy request means, independent of HTTP: look in the store, fill it on a miss,
+//! merge lists with the upstream's, and fall back to what is stored when the upstream is down.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use tracing::{Instrument, info_span};
+
+use crate::error::ServiceError;
+use crate::fetch::Fetcher;
+use crate::store::{Store, StoredVersion, ZipStream, zip_stream};
+use crate::upstream::{Info, Upstream, UpstreamError};
+use gomod::module::{self, ModulePath};
+use gomod::version::Version;
+
+/// Whether the answer came from the store or needed the upstream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheResult {
+    Hit,
+    Miss,
+    /// Not stored at all (lists, queries).
+    Pass,
+}
+
+impl CacheResult {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Hit => "hit",
+            Self::Miss => "miss",
+            Self::Pass => "pass",
+        }
+    }
+}
+
+pub struct Answer<T> {
+    pub body: T,
+    pub cache: CacheResult,
+    /// Canonical versions never change; everything else may.
+    pub immutable: bool,
+}
+
+pub struct ZipAnswer {
+    pub size: u64,
+    pub sha256: String,
+    pub body: ZipBody,
+}
+
+pub enum ZipBody {
+    Memory(Bytes),
+    Stream(ZipStream),
+}
+
+pub struct ProxyService {
+    store: Arc<dyn Store>,
+    upstream: Arc<dyn Upstream>,
+    fetcher: Arc<Fetcher>,
+    lists: moka::sync::Cache<(ModulePath, ListKind), Bytes>,
+    hot: moka::sync::Cache<(ModulePath, Version), Arc<StoredVersion>>,
+    small_zips: moka::sync::Cache<i64, Bytes>,
+    memory_zip_max: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum ListKind {
+    List,
+    Latest,
+}
+
+pub struct ServiceOptions {
+    pub list_ttl: Duration,
+    pub memory_bytes: u64,
+    pub memory_zip_max: u64,
+}
+
+impl ProxyService {
+    pub fn new(store: Arc<dyn Store>, upstream: Arc<dyn Upstream>, fetcher: Arc<Fetcher>, options: ServiceOptions) -> Self {
+        let half = (options.memory_bytes / 2).max(1);
+        Self {
+            store,
+            upstream,
+            fetcher,
+            lists: moka::sync::Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(options.list_ttl.max(Duration::from_millis(1)))
+                .build(),
+            hot: moka::sync::Cache::builder()
+                .max_capacity(half)
+                .weigher(|_, v: &Arc<StoredVersion>| (v.info.len() + v.go_mod.len() + 256).try_into().unwrap_or(u32::MAX))
+                .build(),
+            small_zips: moka::sync::Cache::builder()
+                .max_capacity(half)
+                .weigher(|_, v: &Bytes| v.len().try_into().unwrap_or(u32::MAX))
+                .build(),
+            memory_zip_max: options.memory_zip_max,
+        }
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// `@v/list`: the upstream's versions merged with the stored ones; the stored ones alone when
+    /// the upstream is down.
+    pub async fn list(&self, module: &ModulePath) -> Result<Answer<Bytes>, ServiceError> {
+        let key = (module.clone(), ListKind::List);
+        if let Some(body) = self.lists.get(&key) {
+            return Ok(Answer { body, cache: CacheResult::Hit, immutable: false });
+        }
+        let stored = self.store.versions(module).instrument(info_span!("store_lookup")).await?;
+        let upstream = self.upstream.list(module).instrument(info_span!("upstream_list")).await;
+        let mut versions: Vec<String> = match upstream {
+            Ok(body) => body.lines().filter_map(|l| l.split_whitespace().next()).map(str::to_string).collect(),
+            Err(e) if stored.is_empty() => return Err(e.into()),
+            Err(e) => {
+                if !e.is_not_found() {
+                    tracing::warn!(error = %e, "upstream list failed; serving stored versions");
+                }
+                Vec::new()
+            }
+        };
+        versions.extend(stored);
+        versions.retain(|v| listable(module, v));
+        versions.sort_by(|a, b| gomod::semver::compare(a, b).then_with(|| a.cmp(b)));
+        versions.dedup();
+        let mut body = versions.join("\n");
+        if !body.is_empty() {
+            body.push('\n');
+        }
+        let body = Bytes::from(body);
+        self.lists.insert(key, body.clone());
+        Ok(Answer { body, cache: CacheResult::Miss, immutable: false })
+    }
+
+    /// `@latest`: the upstream's answer, or the highest stored version when it has none.
+    pub async fn latest(&self, module: &ModulePath) -> Result<Answer<Bytes>, ServiceError> {
+        let key = (module.clone(), ListKind::Latest);
+        if let Some(body) = self.lists.get(&key) {
+            return Ok(Answer { body, cache: CacheResult::Hit, immutable: false });
+        }
+        let body = match self.upstream.latest(module).instrument(info_span!("upstream_latest")).await {
+            Ok(info) => Bytes::from(self.checked_query_answer(module, info)?.raw),
+            Err(e) => match self.latest_stored(module).await? {
+                Some(stored) => {
+                    if !e.is_not_found() {
+                        tracing::warn!(error = %e, "upstream latest failed; serving the highest stored version");
+                    }
+                    stored.info.clone()
+                }
+                None => return Err(e.into()),
+            },
+        };
+        self.lists.insert(key, body.clone());
+        Ok(Answer { body, cache: CacheResult::Miss, immutable: false })
+    }
+
+    async fn latest_stored(&self, module: &ModulePath) -> Result<Option<Arc<StoredVersion>>, ServiceError> {
+        let versions = self.store.versions(module).await?;
+        let Some(best) = versions
+            .iter()
+            .filter(|v| !gomod::pseudo::is_pseudo_version(v))
+            .max_by(|a, b| {
+                let rank = |v: &str| gomod::semver::prerelease(v).is_empty();
+                rank(a).cmp(&rank(b)).then_with(|| gomod::semver::compare(a, b))
+            })
+            .or_else(|| versions.iter().max_by(|a, b| gomod::semver::compare(a, b)))
+        else {
+            return Ok(None);
+        };
+        let Ok(version) = Version::parse(best) else { return Ok(None) };
+        Ok(self.stored(module, &version).await?)
+    }
+
+    /// `.info` of a canonical version (stored, fetched on a miss) or of a query the upstream resolves.
+    pub async fn info(&self, module: &ModulePath, query: &str) -> Result<Answer<Bytes>, ServiceError> {
+        if let Some(version) = canonical_for(module, query) {
+            let (stored, cache) = self.ensure(module, &version).await?;
+            return Ok(Answer { body: stored.info.clone(), cache, immutable: true });
+        }
+        let info = self.upstream.info(module, query).instrument(info_span!("upstream_info")).await?;
+        let info = self.checked_query_answer(module, info)?;
+        Ok(Answer { body: Bytes::from(info.raw), cache: CacheResult::Pass, immutable: false })
+    }
+
+    pub async fn go_mod(&self, module: &ModulePath, version: &str) -> Result<Answer<Bytes>, ServiceError> {
+        let version = self.require_canonical(module, version)?;
+        let (stored, cache) = self.ensure(module, &version).await?;
+        Ok(Answer { body: stored.go_mod.clone(), cache, immutable: true })
+    }
+
+    pub async fn zip(&self, module: &ModulePath, version: &str) -> Result<Answer<ZipAnswer>, ServiceError> {
+        let version = self.require_canonical(module, version)?;
+        let (stored, cache) = self.ensure(module, &version).await?;
+        let body = if let Some(bytes) = self.small_zips.get(&stored.id) {
+            ZipBody::Memory(bytes)
+        } else if stored.zip_size <= self.memory_zip_max {
+            let bytes = self.read_small_zip(&stored).await?;
+            self.small_zips.insert(stored.id, bytes.clone());
+            ZipBody::Memory(bytes)
+        } else {
+            ZipBody::Stream(zip_stream(self.store.clone(), &stored))
+        };
+        let answer = ZipAnswer { size: stored.zip_size, sha256: stored.zip_sha256.clone(), body };
+        Ok(Answer { body: answer, cache, immutable: true })
+    }
+
+    async fn read_small_zip(&self, stored: &StoredVersion) -> Result<Bytes, ServiceError> {
+        use futures::TryStreamExt;
+        let chunks: Vec<Bytes> = zip_stream(self.store.clone(), stored).try_collect().await?;
+        Ok(Bytes::from(chunks.concat()))
+    }
+
+    fn require_canonical(&self, module: &ModulePath, version: &str) -> Result<Version, ServiceError> {
+        let v = Version::parse(version)
+            .map_err(|e| ServiceError::NotFound(format!("not found: {module}@{version}: invalid version: {e}")))?;
+        module::check(module.as_str(), v.as_str())
+            .map_err(|e| ServiceError::NotFound(format!("not found: {e}")))?;
+        Ok(v)
+    }
+
+    /// The upstream's answer to a query must name a canonical version valid for this module.
+    fn checked_query_answer(&self, module: &ModulePath, info: Info) -> Result<Info, ServiceError> {
+        if canonical_for(module, &info.version).is_none() {
+            return Err(UpstreamError::Invalid(format!(
+                "upstream answered {module} with version {:?}, which is not a canonical version of it",
+                info.version
+            ))
+            .into());
+        }
+        Ok(info)
+    }
+
+    async fn stored(&self, module: &ModulePath, version: &Version) -> Result<Option<Arc<StoredVersion>>, ServiceError> {
+        let key = (module.clone(), version.clone());
+        if let Some(hit) = self.hot.get(&key) {
+            return Ok(Some(hit));
+        }
+        let found = self.store.version(module, version).instrument(info_span!("store_lookup")).await?;
+        Ok(found.map(|s| {
+            let s = Arc::new(s);
+            self.hot.insert(key, s.clone());
+            s
+        }))
+    }
+
+    /// The stored version, fetched first if this is its first request anywhere.
+    async fn ensure(&self, module: &ModulePath, version: &Version) -> Result<(Arc<StoredVersion>, CacheResult), ServiceError> {
+        if let Some(stored) = self.stored(module, version).await? {
+            return Ok((stored, CacheResult::Hit));
+        }
+        let started = Instant::now();
+        self.fetcher.ensure(module, version).await?;
+        tracing::debug!(elapsed_ms = started.elapsed().as_millis() as u64, "filled");
+        match self.stored(module, version).await? {
+            Some(stored) => Ok((stored, CacheResult::Miss)),
+            None => Err(ServiceError::Internal(format!("{module}@{version} was fetched but is not in the store"))),
+        }
+    }
+}
+
+/// `query` as a version the module can have, if it is canonical and passes `module.Check`. Anything
+/// else is a query for the upstream to resolve (`v2.0.0` of an unsuffixed path may become
+/// `v2.0.0+incompatible`).
+fn canonical_for(module: &ModulePath, query: &str) -> Option<Version> {
+    let v = Version::parse(query).ok()?;
+    module::check(module.as_str(), v.as_str()).ok()?;
+    Some(v)
+}
+
+/// What `list` may contain: canonical versions of this module, and no pseudo-versions.
+fn listable(module: &ModulePath, v: &str) -> bool {
+    canonical_for(module, v).is_some() && !gomod::pseudo::is_pseudo_version(v)
+}

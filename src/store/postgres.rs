@@ -1,0 +1,220 @@
+//! The production store: PostgreSQL, shared by every replica.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use secrecy::ExposeSecret;
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
+use sqlx::{Connection, Executor};
+
+use super::{FetchLock, Inserted, NewVersion, Store, StoreError, StoredVersion, expected_chunks, ChunkReader, lock_key};
+use crate::config::Settings;
+use gomod::module::ModulePath;
+use gomod::version::Version;
+
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// `lock_not_available`: `lock_timeout` expired.
+const LOCK_NOT_AVAILABLE: &str = "55P03";
+
+pub struct PgStore {
+    /// Serves requests.
+    pool: PgPool,
+    /// Stores fetched versions: a separate limit so writes never starve reads.
+    fill_pool: PgPool,
+    options: PgConnectOptions,
+}
+
+impl PgStore {
+    /// Builds the pools without connecting: readiness reports a database that is down.
+    pub fn connect(settings: &Settings) -> Result<Self, StoreError> {
+        let options = PgConnectOptions::from_str(settings.database_url.expose_secret())
+            .map_err(|e| StoreError::Database(format!("invalid database_url: {}", redact(&e.to_string()))))?
+            .application_name("agora");
+        let acquire = Duration::from_secs(settings.database.acquire_timeout_secs);
+        let pool = PgPoolOptions::new()
+            .max_connections(settings.database.max_connections)
+            .acquire_timeout(acquire)
+            .connect_lazy_with(options.clone());
+        let fill_pool = PgPoolOptions::new()
+            .max_connections(settings.database.fill_connections)
+            .acquire_timeout(acquire)
+            .connect_lazy_with(options.clone());
+        Ok(Self { pool, fill_pool, options })
+    }
+
+    pub fn from_pool(pool: PgPool) -> Self {
+        let options = pool.connect_options().as_ref().clone();
+        Self { fill_pool: pool.clone(), pool, options }
+    }
+}
+
+/// sqlx errors never carry the URL, but be sure no password leaks through a parse message.
+fn redact(s: &str) -> String {
+    match (s.find("://"), s.find('@')) {
+        (Some(a), Some(b)) if b > a => format!("{}://…{}", &s[..a], &s[b..]),
+        _ => s.to_string(),
+    }
+}
+
+struct PgLock {
+    conn: PgConnection,
+    key: i64,
+}
+
+#[async_trait]
+impl FetchLock for PgLock {
+    async fn release(mut self: Box<Self>) {
+        // If the unlock fails, closing the session frees the lock anyway.
+        let _ = sqlx::query!("SELECT pg_advisory_unlock($1) AS unlocked", self.key).fetch_one(&mut self.conn).await;
+        let _ = self.conn.close().await;
+    }
+}
+
+#[async_trait]
+impl Store for PgStore {
+    async fn version(&self, module: &ModulePath, version: &Version) -> Result<Option<StoredVersion>, StoreError> {
+        let row = sqlx::query!(
+            r#"SELECT v.id, v.info, v.go_mod, v.zip_size, v.zip_sha256, v.zip_h1, v.mod_h1, v.chunk_count
+               FROM versions v JOIN modules m ON m.id = v.module_id
+               WHERE m.path = $1 AND v.version = $2"#,
+            module.as_str(),
+            version.as_str()
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| StoredVersion {
+            id: r.id,
+            info: Bytes::from(r.info),
+            go_mod: Bytes::from(r.go_mod),
+            zip_size: r.zip_size.max(0) as u64,
+            zip_sha256: r.zip_sha256,
+            zip_h1: r.zip_h1,
+            mod_h1: r.mod_h1,
+            chunk_count: r.chunk_count.max(0) as u32,
+        }))
+    }
+
+    async fn versions(&self, module: &ModulePath) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query_scalar!(
+            "SELECT v.version FROM versions v JOIN modules m ON m.id = v.module_id WHERE m.path = $1",
+            module.as_str()
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows)
+    }
+
+    async fn zip_chunk(&self, version_id: i64, seq: u32) -> Result<Option<Bytes>, StoreError> {
+        let data = sqlx::query_scalar!(
+            "SELECT data FROM zip_chunks WHERE version_id = $1 AND seq = $2",
+            version_id,
+            seq as i32
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(data.map(Bytes::from))
+    }
+
+    async fn insert_version(&self, new: &NewVersion<'_>) -> Result<Inserted, StoreError> {
+        let mut tx = self.fill_pool.begin().await?;
+        let module_id = sqlx::query_scalar!(
+            r#"INSERT INTO modules (path) VALUES ($1)
+               ON CONFLICT (path) DO UPDATE SET path = EXCLUDED.path
+               RETURNING id"#,
+            new.module.as_str()
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        // A concurrent insert of the same version waits here for the other transaction, then
+        // finds the row and leaves it alone.
+        let version_id = sqlx::query_scalar!(
+            r#"INSERT INTO versions (module_id, version, info, go_mod, zip_size, zip_sha256, zip_h1, mod_h1, chunk_count, source)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+               ON CONFLICT (module_id, version) DO NOTHING
+               RETURNING id"#,
+            module_id,
+            new.version.as_str(),
+            new.info,
+            new.go_mod,
+            new.zip_size as i64,
+            new.zip_sha256,
+            new.zip_h1,
+            new.mod_h1,
+            expected_chunks(new.zip_size) as i32,
+            new.source,
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(version_id) = version_id else {
+            tx.rollback().await?;
+            return Ok(Inserted::AlreadyStored);
+        };
+        let mut chunks = ChunkReader::open(new.zip_path).await?;
+        let mut count = 0u32;
+        while let Some(data) = chunks.next().await? {
+            sqlx::query!(
+                "INSERT INTO zip_chunks (version_id, seq, data) VALUES ($1, $2, $3)",
+                version_id,
+                count as i32,
+                data
+            )
+            .execute(&mut *tx)
+            .await?;
+            count += 1;
+        }
+        if count != expected_chunks(new.zip_size) {
+            return Err(StoreError::Io(format!("zip changed while storing: {count} chunks for {} bytes", new.zip_size)));
+        }
+        tx.commit().await?;
+        Ok(Inserted::New)
+    }
+
+    async fn lock(&self, key: &str, wait: Duration) -> Result<Box<dyn FetchLock>, StoreError> {
+        // A dedicated session, never a pooled one: if this replica dies the connection closes and
+        // the lock goes with it, and it can never leak back into a pool.
+        let mut conn = PgConnection::connect_with(&self.options).await?;
+        let key = lock_key(key);
+        let millis = wait.as_millis().max(1).to_string();
+        sqlx::query!("SELECT set_config('lock_timeout', $1, false) AS t", millis).fetch_one(&mut conn).await?;
+        match sqlx::query!("SELECT pg_advisory_lock($1) AS locked", key).fetch_one(&mut conn).await {
+            Ok(_) => Ok(Box::new(PgLock { conn, key })),
+            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some(LOCK_NOT_AVAILABLE) => {
+                let _ = conn.close().await;
+                Err(StoreError::LockTimeout(wait))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        conn.ping().await?;
+        Ok(())
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        MIGRATOR.run(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn migrations_current(&self) -> Result<bool, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        let applied: Vec<i64> = match conn
+            .fetch_all("SELECT version FROM _sqlx_migrations WHERE success ORDER BY version")
+            .await
+        {
+            Ok(rows) => rows.iter().map(|r| sqlx::Row::get::<i64, _>(r, 0)).collect(),
+            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42P01") => Vec::new(),
+            Err(e) => return Err(e.into()),
+        };
+        Ok(MIGRATOR.iter().all(|m| applied.contains(&m.version)))
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+        self.fill_pool.close().await;
+    }
+}

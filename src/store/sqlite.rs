@@ -1,0 +1,186 @@
+//! The embedded store: one SQLite file, for a single `agora` process with nothing to install.
+//! SQL here is checked at run time (the compile-time checked macros serve the PostgreSQL store);
+//! the shared store tests run every query against both.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use secrecy::ExposeSecret;
+use sqlx::Row;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+
+use super::{FetchLock, Inserted, NewVersion, Store, StoreError, StoredVersion, expected_chunks, ChunkReader};
+use crate::config::Settings;
+use gomod::module::ModulePath;
+use gomod::version::Version;
+
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    pub async fn connect(settings: &Settings) -> Result<Self, StoreError> {
+        let url = settings.database_url.expose_secret();
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|e| StoreError::Database(format!("invalid database_url: {e}")))?;
+        let path = options.get_filename().to_path_buf();
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            tokio::fs::create_dir_all(dir).await.map_err(|e| StoreError::Io(format!("{}: {e}", dir.display())))?;
+        }
+        let options = options
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(30));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(settings.database.max_connections.max(2))
+            .acquire_timeout(Duration::from_secs(settings.database.acquire_timeout_secs))
+            .connect_with(options)
+            .await?;
+        Ok(Self { pool })
+    }
+
+    pub fn from_pool(pool: SqlitePool) -> Self {
+        Self { pool }
+    }
+}
+
+/// One process owns the file, and the in-process single flight already runs one fetch per
+/// version, so the cluster lock has nothing left to do.
+struct LocalLock;
+
+#[async_trait]
+impl FetchLock for LocalLock {
+    async fn release(self: Box<Self>) {}
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn version(&self, module: &ModulePath, version: &Version) -> Result<Option<StoredVersion>, StoreError> {
+        let row = sqlx::query(
+            "SELECT v.id, v.info, v.go_mod, v.zip_size, v.zip_sha256, v.zip_h1, v.mod_h1, v.chunk_count
+             FROM versions v JOIN modules m ON m.id = v.module_id
+             WHERE m.path = ?1 AND v.version = ?2",
+        )
+        .bind(module.as_str())
+        .bind(version.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(r) = row else { return Ok(None) };
+        Ok(Some(StoredVersion {
+            id: r.try_get("id")?,
+            info: Bytes::from(r.try_get::<Vec<u8>, _>("info")?),
+            go_mod: Bytes::from(r.try_get::<Vec<u8>, _>("go_mod")?),
+            zip_size: r.try_get::<i64, _>("zip_size")?.max(0) as u64,
+            zip_sha256: r.try_get("zip_sha256")?,
+            zip_h1: r.try_get("zip_h1")?,
+            mod_h1: r.try_get("mod_h1")?,
+            chunk_count: r.try_get::<i64, _>("chunk_count")?.max(0) as u32,
+        }))
+    }
+
+    async fn versions(&self, module: &ModulePath) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query_scalar(
+            "SELECT v.version FROM versions v JOIN modules m ON m.id = v.module_id WHERE m.path = ?1",
+        )
+        .bind(module.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows)
+    }
+
+    async fn zip_chunk(&self, version_id: i64, seq: u32) -> Result<Option<Bytes>, StoreError> {
+        let data: Option<Vec<u8>> =
+            sqlx::query_scalar("SELECT data FROM zip_chunks WHERE version_id = ?1 AND seq = ?2")
+                .bind(version_id)
+                .bind(seq as i64)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(data.map(Bytes::from))
+    }
+
+    async fn insert_version(&self, new: &NewVersion<'_>) -> Result<Inserted, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("INSERT INTO modules (path) VALUES (?1) ON CONFLICT (path) DO NOTHING")
+            .bind(new.module.as_str())
+            .execute(&mut *tx)
+            .await?;
+        let module_id: i64 = sqlx::query_scalar("SELECT id FROM modules WHERE path = ?1")
+            .bind(new.module.as_str())
+            .fetch_one(&mut *tx)
+            .await?;
+        let version_id: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO versions (module_id, version, info, go_mod, zip_size, zip_sha256, zip_h1, mod_h1, chunk_count, source)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+             ON CONFLICT (module_id, version) DO NOTHING
+             RETURNING id",
+        )
+        .bind(module_id)
+        .bind(new.version.as_str())
+        .bind(new.info)
+        .bind(new.go_mod)
+        .bind(new.zip_size as i64)
+        .bind(&new.zip_sha256)
+        .bind(&new.zip_h1)
+        .bind(&new.mod_h1)
+        .bind(expected_chunks(new.zip_size) as i64)
+        .bind(&new.source)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(version_id) = version_id else {
+            tx.rollback().await?;
+            return Ok(Inserted::AlreadyStored);
+        };
+        let mut chunks = ChunkReader::open(new.zip_path).await?;
+        let mut count = 0u32;
+        while let Some(data) = chunks.next().await? {
+            sqlx::query("INSERT INTO zip_chunks (version_id, seq, data) VALUES (?1, ?2, ?3)")
+                .bind(version_id)
+                .bind(count as i64)
+                .bind(data)
+                .execute(&mut *tx)
+                .await?;
+            count += 1;
+        }
+        if count != expected_chunks(new.zip_size) {
+            return Err(StoreError::Io(format!("zip changed while storing: {count} chunks for {} bytes", new.zip_size)));
+        }
+        tx.commit().await?;
+        Ok(Inserted::New)
+    }
+
+    async fn lock(&self, _key: &str, _wait: Duration) -> Result<Box<dyn FetchLock>, StoreError> {
+        Ok(Box::new(LocalLock))
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        MIGRATOR.run(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn migrations_current(&self) -> Result<bool, StoreError> {
+        let applied: Vec<i64> = match sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success = 1")
+            .fetch_all(&self.pool)
+            .await
+        {
+            Ok(v) => v,
+            Err(sqlx::Error::Database(e)) if e.message().contains("no such table") => Vec::new(),
+            Err(e) => return Err(e.into()),
+        };
+        Ok(MIGRATOR.iter().all(|m| applied.contains(&m.version)))
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+}

@@ -1,0 +1,85 @@
+//! Booting the real server on port 0 for a test, against a store the test owns.
+
+use std::sync::{Arc, Once};
+
+use agora::config::{Settings, Sources};
+use agora::http::startup::Application;
+use agora::store::Store;
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub store: Arc<dyn Store>,
+    _data: tempfile::TempDir,
+}
+
+static TRACING: Once = Once::new();
+
+/// Logs go to the test output only when `TEST_LOG` is set.
+pub fn init_tracing() {
+    TRACING.call_once(|| {
+        if std::env::var_os("TEST_LOG").is_some() {
+            let _ = tracing_subscriber::fmt().with_env_filter("info,sqlx=warn").with_test_writer().try_init();
+        }
+    });
+}
+
+pub fn settings(upstream: &str, data_dir: &std::path::Path, extra: &[(&str, &str)]) -> Settings {
+    let mut env: config::Map<String, String> = [
+        ("AGORA_LISTEN", "127.0.0.1:0".to_string()),
+        ("AGORA_UPSTREAM", upstream.to_string()),
+        ("AGORA_DATA_DIR", data_dir.display().to_string()),
+        ("AGORA_FETCH__UPSTREAM_TIMEOUT_SECS", "10".to_string()),
+        ("AGORA_FETCH__LOCK_WAIT_SECS", "30".to_string()),
+        ("AGORA_SHUTDOWN_GRACE_SECS", "1".to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    for (k, v) in extra {
+        env.insert(k.to_string(), v.to_string());
+    }
+    Settings::load_from(Sources { file: None, env: Some(env) }).expect("test settings")
+}
+
+pub async fn spawn_app(store: Arc<dyn Store>, upstream: &str) -> TestApp {
+    spawn_app_with(store, upstream, &[]).await
+}
+
+pub async fn spawn_app_with(store: Arc<dyn Store>, upstream: &str, extra: &[(&str, &str)]) -> TestApp {
+    init_tracing();
+    let data = tempfile::tempdir().expect("data dir");
+    let settings = settings(upstream, data.path(), extra);
+    let app = Application::build_with_store(&settings, store.clone()).expect("build app");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    TestApp { address, client: reqwest::Client::new(), store, _data: data }
+}
+
+impl TestApp {
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(format!("{}{}", self.address, path)).send().await.expect("request")
+    }
+
+    /// Status and body text of a GET.
+    pub async fn fetch(&self, path: &str) -> (u16, bytes::Bytes) {
+        let resp = self.get(path).await;
+        let status = resp.status().as_u16();
+        (status, resp.bytes().await.expect("body"))
+    }
+}
+
+pub fn pg_store(pool: sqlx::PgPool) -> Arc<dyn Store> {
+    Arc::new(agora::store::postgres::PgStore::from_pool(pool))
+}
+
+pub fn sqlite_store(pool: sqlx::SqlitePool) -> Arc<dyn Store> {
+    Arc::new(agora::store::sqlite::SqliteStore::from_pool(pool))
+}
+
+/// The `!`-escaped form of a module path or version, as the go command sends it.
+pub fn esc(s: &str) -> String {
+    s.chars()
+        .flat_map(|c| if c.is_ascii_uppercase() { vec!['!', c.to_ascii_lowercase()] } else { vec![c] })
+        .collect()
+}

@@ -1,0 +1,11 @@
+//! Integration tests: the real server on port 0, real PostgreSQL (a fresh database per test) and
+//! SQLite, a real go command and real git repositories, all over loopback.
+
+mod e2e;
+mod faults;
+mod fixture;
+mod helpers;
+mod protocol;
+mod replicas;
+mod store;
+mod upstream;

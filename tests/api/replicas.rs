@@ -1,0 +1,164 @@
+//! Three `agora` processes on one PostgreSQL database, behind nothing but their ports.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::fixture::go_fixture;
+use crate::helpers::esc;
+use crate::upstream::{Fault, TestUpstream};
+
+struct Replica {
+    child: Child,
+    address: String,
+}
+
+impl Drop for Replica {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The database URL of the test's own database.
+fn database_url(pool: &sqlx::PgPool) -> String {
+    let base = std::env::var("DATABASE_URL").expect("DATABASE_URL");
+    let db = pool.connect_options().get_database().expect("database name").to_string();
+    let (server, _) = base.rsplit_once('/').expect("database url has a path");
+    format!("{server}/{db}")
+}
+
+/// Starts `agora serve` and waits for it to say which port it took.
+fn start_replica(database_url: &str, upstream: &str, data: &std::path::Path) -> Replica {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_agora"))
+        .arg("serve")
+        .env("AGORA_LISTEN", "127.0.0.1:0")
+        .env("AGORA_DATABASE_URL", database_url)
+        .env("AGORA_UPSTREAM", upstream)
+        .env("AGORA_DATA_DIR", data)
+        .env("AGORA_LOG__FORMAT", "json")
+        .env("AGORA_FETCH__LOCK_WAIT_SECS", "60")
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn agora");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let port = loop {
+        let line = lines.next().expect("agora exited before serving").expect("read");
+        if let Some(v) = serde_json::from_str::<serde_json::Value>(&line).ok().filter(|v| v["fields"]["message"] == "agora serving") {
+            break v["fields"]["port"].as_u64().expect("port") as u16;
+        }
+    };
+    // Keep draining its log so it never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    Replica { child, address: format!("http://127.0.0.1:{port}") }
+}
+
+#[sqlx::test(migrations = "migrations/postgres")]
+async fn one_fetch_per_version_across_three_replicas(pool: sqlx::PgPool) {
+    let url = database_url(&pool);
+    let upstream = TestUpstream::start(go_fixture().tree.clone());
+    let data = tempfile::tempdir().expect("tmp");
+    let replicas: Vec<Replica> = (0..3).map(|i| start_replica(&url, &format!("{}/r{i}", upstream.url()), data.path())).collect();
+
+    // Slow every zip a little so the cold requests really overlap.
+    upstream.fault(".zip", Fault::Delay(Duration::from_millis(300)), None);
+    let f = go_fixture();
+    let client = reqwest::Client::new();
+    let mut requests = Vec::new();
+    for round in 0..6 {
+        for (module, version) in &f.modules {
+            for file in ["info", "mod", "zip"] {
+                let replica = &replicas[(requests.len() + round) % replicas.len()];
+                let path = format!("/{}/@v/{}.{file}", esc(module), esc(version));
+                requests.push((format!("{}{path}", replica.address), path));
+            }
+        }
+    }
+    assert!(requests.len() >= 100, "{} requests", requests.len());
+    let client = Arc::new(client);
+    let tasks: Vec<_> = requests
+        .into_iter()
+        .map(|(url, path)| {
+            let client = client.clone();
+            tokio::spawn(async move {
+                let resp = client.get(&url).send().await.expect("request");
+                (path, resp.status().as_u16(), resp.bytes().await.expect("body"))
+            })
+        })
+        .collect();
+    for task in tasks {
+        let (path, status, body) = task.await.expect("join");
+        assert_eq!(status, 200, "{path}: {}", String::from_utf8_lossy(&body));
+        let (module_esc, file) = path.trim_start_matches('/').split_once("/@v/").expect("path");
+        let want = std::fs::read(f.tree.join(module_esc).join("@v").join(file)).expect("tree file");
+        assert!(body.as_ref() == want.as_slice(), "{path}: wrong bytes");
+    }
+    for (module, version) in &f.modules {
+        let suffix = format!("{}/@v/{}.zip", esc(module), esc(version));
+        assert_eq!(upstream.hits_ending(&suffix), 1, "{suffix} fetched more than once: {:?}", upstream.hits());
+    }
+}
+
+#[sqlx::test(migrations = "migrations/postgres")]
+async fn a_replica_killed_mid_fetch_is_taken_over(pool: sqlx::PgPool) {
+    let url = database_url(&pool);
+    let upstream = TestUpstream::start(go_fixture().tree.clone());
+    let data = tempfile::tempdir().expect("tmp");
+    let mut a = start_replica(&url, &format!("{}/r0", upstream.url()), data.path());
+    let b = start_replica(&url, &format!("{}/r1", upstream.url()), data.path());
+    let big = format!("/{}/@v/v1.0.0.zip", esc("github.com/agoratest/big"));
+    upstream.fault("big/@v/v1.0.0.zip", Fault::Stall, None);
+
+    let client = reqwest::Client::new();
+    let from_a = tokio::spawn({
+        let (client, url) = (client.clone(), format!("{}{big}", a.address));
+        async move { client.get(url).send().await.map(|r| r.status().as_u16()) }
+    });
+    // A is mid-download when its zip request reaches the upstream.
+    wait_for(|| upstream.hits().iter().any(|h| h.starts_with("/r0/") && h.ends_with(".zip"))).await;
+    let from_b = tokio::spawn({
+        let (client, url) = (client.clone(), format!("{}{big}", b.address));
+        async move {
+            let resp = client.get(url).send().await.expect("request to b");
+            (resp.status().as_u16(), resp.bytes().await.expect("body"))
+        }
+    });
+    // B waits on A's lock: it must not fetch while A lives.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(!upstream.hits().iter().any(|h| h.starts_with("/r1/") && h.ends_with(".zip")), "B fetched while A held the lock");
+
+    a.child.kill().expect("kill a");
+    a.child.wait().expect("reap a");
+    upstream.clear_faults();
+    let _ = from_a.await;
+
+    let (status, body) = tokio::time::timeout(Duration::from_secs(60), from_b).await.expect("b answered").expect("join");
+    assert_eq!(status, 200);
+    let want = std::fs::read(go_fixture().tree.join("github.com/agoratest/big/@v/v1.0.0.zip")).expect("tree zip");
+    assert!(body.as_ref() == want.as_slice(), "B served wrong bytes");
+
+    // Exactly one complete version stored; no stray chunks from A's attempt.
+    let rows: (i64, i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM versions), (SELECT count(*) FROM zip_chunks), (SELECT coalesce(sum(length(data)), 0) FROM zip_chunks)::bigint",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("count");
+    assert_eq!(rows.0, 1);
+    assert_eq!(rows.2 as usize, want.len());
+    drop(b);
+}
+
+async fn wait_for(cond: impl Fn() -> bool) {
+    for _ in 0..400 {
+        if cond() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("condition not met in 20 s");
+}
