@@ -34,7 +34,11 @@ impl fmt::Display for ModulePath {
 }
 
 pub fn check_path(p: &str) -> Result<(), InvalidPath> {
-    if p.is_empty() { Err(InvalidPath("empty".into())) } else { Ok(()) }
+    if p.is_empty() {
+        Err(InvalidPath("empty".into()))
+    } else {
+        Ok(())
+    }
 }
 pub fn check_import_path(p: &str) -> Result<(), InvalidPath> {
     check_path(p)
@@ -70,5 +74,7 @@ pub fn canonical_version(v: &str) -> String {
 }
 /// GOPRIVATE-style matching: comma-separated `path.Match` globs against path prefixes.
 pub fn match_prefix_patterns(globs: &str, target: &str) -> bool {
-    globs.split(',').any(|g| !g.is_empty() && target.starts_with(g))
+    globs
+        .split(',')
+        .any(|g| !g.is_empty() && target.starts_with(g))
 }
