@@ -159,7 +159,7 @@ fn check_go_mod(module: &ModulePath, go_mod: &[u8]) -> Result<(), UpstreamError>
         .map_err(|e| UpstreamError::Invalid(format!("go.mod for {module}: {e}")))?;
     match parsed.module.as_ref().map(|m| m.path.as_str()) {
         Some(p) if p == module.as_str() => Ok(()),
-        Some(p) => Err(UpstreamError::Invalid(format!("go.mod declares module {p:?}, not {module:?}"))),
+        Some(p) => Err(UpstreamError::Invalid(format!("go.mod declares module {p:?}, not {:?}", module.as_str()))),
         None => Err(UpstreamError::Invalid(format!("go.mod for {module} has no module directive"))),
     }
 }

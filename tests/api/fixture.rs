@@ -199,7 +199,10 @@ fn build() -> Result<GoFixture, String> {
     let mut tidy = Command::new(&go);
     go_env(&mut tidy, &root, &modcache, "direct");
     run(tidy.current_dir(&app).args(["mod", "tidy"]))?;
-    // `go list -m -versions` fills the tree's list files for every module.
+    let mut all = Command::new(&go);
+    go_env(&mut all, &root, &modcache, "direct");
+    run(all.current_dir(&app).args(["mod", "download", "-json", "all"]))?;
+    // Older versions too, so lists have more than one entry.
     for (module, _, _) in &repos {
         let mut dl = Command::new(&go);
         go_env(&mut dl, &root, &modcache, "direct");
