@@ -118,6 +118,8 @@ const PATHS: &[(&str, bool, bool, bool)] = &[
     ("gopkg.in/yaml/v2", N, Y, Y),
     ("gopkg.in/v2", N, Y, Y),
     ("gopkg.in", Y, Y, Y),
+    // Faithful to Go: the digits after `.v` may be missing when `-unstable` follows.
+    ("gopkg.in/yaml.v-unstable", Y, Y, Y),
     ("x.y/a/b/c/d/e/f/g", Y, Y, Y),
 ];
 
@@ -476,6 +478,7 @@ fn major_prefix_and_check() {
         (".v1", Some("v1")),
         (".v0", Some("v0")),
         (".v3-unstable", Some("v3")),
+        (".v-unstable", None),
         ("/v2-unstable", None),
         ("v2", None),
         ("/v02", None),
