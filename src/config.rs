@@ -84,7 +84,9 @@ pub enum SettingsError {
     Load(#[from] config::ConfigError),
     #[error("configuration: upstream: {0}")]
     Upstream(String),
-    #[error("configuration: database_url must start with postgres:// or sqlite:// (got scheme {0:?})")]
+    #[error(
+        "configuration: database_url must start with postgres:// or sqlite:// (got scheme {0:?})"
+    )]
     DatabaseScheme(String),
 }
 
@@ -171,7 +173,10 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> config::Map<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -193,12 +198,29 @@ mod tests {
             lock_wait: u64,
         }
         let cases = [
-            Case { name: "defaults", file: false, env: &[], listen: "127.0.0.1:3000", upstream: "https://proxy.golang.org", lock_wait: 120 },
-            Case { name: "file over defaults", file: true, env: &[], listen: "0.0.0.0:9000", upstream: "http://a.example", lock_wait: 5 },
+            Case {
+                name: "defaults",
+                file: false,
+                env: &[],
+                listen: "127.0.0.1:3000",
+                upstream: "https://proxy.golang.org",
+                lock_wait: 120,
+            },
+            Case {
+                name: "file over defaults",
+                file: true,
+                env: &[],
+                listen: "0.0.0.0:9000",
+                upstream: "http://a.example",
+                lock_wait: 5,
+            },
             Case {
                 name: "env over file",
                 file: true,
-                env: &[("AGORA_LISTEN", "[::1]:1"), ("AGORA_FETCH__LOCK_WAIT_SECS", "7")],
+                env: &[
+                    ("AGORA_LISTEN", "[::1]:1"),
+                    ("AGORA_FETCH__LOCK_WAIT_SECS", "7"),
+                ],
                 listen: "[::1]:1",
                 upstream: "http://a.example",
                 lock_wait: 7,
@@ -229,13 +251,19 @@ mod tests {
         let cases: &[(&[(&str, &str)], &str)] = &[
             (&[("AGORA_UPSTREAM", "direct")], "direct"),
             (&[("AGORA_UPSTREAM", "")], "no upstream"),
-            (&[("AGORA_DATABASE_URL", "mysql://x")], "postgres:// or sqlite://"),
+            (
+                &[("AGORA_DATABASE_URL", "mysql://x")],
+                "postgres:// or sqlite://",
+            ),
             (&[("AGORA_FETCH__LOCK_WAIT_SECS", "soon")], "lock_wait_secs"),
         ];
         for (vars, want) in cases {
-            let err = Settings::load_from(Sources { file: None, env: Some(env(vars)) })
-                .err()
-                .unwrap_or_else(|| panic!("{vars:?} was accepted"));
+            let err = Settings::load_from(Sources {
+                file: None,
+                env: Some(env(vars)),
+            })
+            .err()
+            .unwrap_or_else(|| panic!("{vars:?} was accepted"));
             assert!(err.to_string().contains(want), "{vars:?}: {err}");
         }
     }
@@ -244,7 +272,10 @@ mod tests {
     fn secrets_are_not_printed() {
         let s = Settings::load_from(Sources {
             file: None,
-            env: Some(env(&[("AGORA_DATABASE_URL", "postgres://u:hunter2@db/agora")])),
+            env: Some(env(&[(
+                "AGORA_DATABASE_URL",
+                "postgres://u:hunter2@db/agora",
+            )])),
         })
         .unwrap();
         assert!(!format!("{s:?}").contains("hunter2"));

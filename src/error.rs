@@ -45,7 +45,11 @@ impl From<UpstreamError> for ServiceError {
 }
 
 fn not_found(msg: &str) -> String {
-    if msg.starts_with("not found") { msg.to_string() } else { format!("not found: {msg}") }
+    if msg.starts_with("not found") {
+        msg.to_string()
+    } else {
+        format!("not found: {msg}")
+    }
 }
 
 impl From<StoreError> for ServiceError {

@@ -38,7 +38,11 @@ pub struct FetcherOptions {
 }
 
 impl Fetcher {
-    pub fn new(store: Arc<dyn Store>, upstream: Arc<dyn Upstream>, options: FetcherOptions) -> Self {
+    pub fn new(
+        store: Arc<dyn Store>,
+        upstream: Arc<dyn Upstream>,
+        options: FetcherOptions,
+    ) -> Self {
         Self {
             store,
             upstream,
@@ -52,7 +56,11 @@ impl Fetcher {
 
     /// Makes sure `module@version` is stored, fetching it if nobody has. The fetch runs in its own
     /// task: a client that hangs up does not cancel it for the others.
-    pub async fn ensure(self: &Arc<Self>, module: &ModulePath, version: &Version) -> Result<(), ServiceError> {
+    pub async fn ensure(
+        self: &Arc<Self>,
+        module: &ModulePath,
+        version: &Version,
+    ) -> Result<(), ServiceError> {
         let key = format!("{module}@{version}");
         let flight = {
             let mut flights = self.flights.lock().unwrap_or_else(|p| p.into_inner());
@@ -65,13 +73,18 @@ impl Fetcher {
                     let task = tokio::spawn(
                         async move {
                             let result = this.fill(&m, &v, &k).await;
-                            this.flights.lock().unwrap_or_else(|p| p.into_inner()).remove(&k);
+                            this.flights
+                                .lock()
+                                .unwrap_or_else(|p| p.into_inner())
+                                .remove(&k);
                             result
                         }
                         .instrument(span),
                     );
                     let flight = async move {
-                        task.await.unwrap_or_else(|e| Err(ServiceError::Internal(format!("fetch task failed: {e}"))))
+                        task.await.unwrap_or_else(|e| {
+                            Err(ServiceError::Internal(format!("fetch task failed: {e}")))
+                        })
                     }
                     .boxed()
                     .shared();
@@ -83,13 +96,22 @@ impl Fetcher {
         flight.await
     }
 
-    async fn fill(&self, module: &ModulePath, version: &Version, key: &str) -> Result<(), ServiceError> {
+    async fn fill(
+        &self,
+        module: &ModulePath,
+        version: &Version,
+        key: &str,
+    ) -> Result<(), ServiceError> {
         let _permit = self
             .permits
             .acquire()
             .await
             .map_err(|_| ServiceError::Unavailable("shutting down".into()))?;
-        let lock = self.store.lock(key, self.lock_wait).instrument(info_span!("lock_wait")).await?;
+        let lock = self
+            .store
+            .lock(key, self.lock_wait)
+            .instrument(info_span!("lock_wait"))
+            .await?;
         let result = async {
             // Another replica may have stored it while we waited for the lock.
             if self.store.version(module, version).await?.is_some() {
@@ -103,9 +125,16 @@ impl Fetcher {
         result
     }
 
-    async fn fetch_and_store(&self, module: &ModulePath, version: &Version) -> Result<(), ServiceError> {
+    async fn fetch_and_store(
+        &self,
+        module: &ModulePath,
+        version: &Version,
+    ) -> Result<(), ServiceError> {
         let upstream = &self.upstream;
-        let info = upstream.info(module, version.as_str()).instrument(info_span!("upstream_info")).await?;
+        let info = upstream
+            .info(module, version.as_str())
+            .instrument(info_span!("upstream_info"))
+            .await?;
         if info.version != version.as_str() {
             return Err(UpstreamError::Invalid(format!(
                 "asked for {module}@{version}, .info names version {:?}",
@@ -113,20 +142,32 @@ impl Fetcher {
             ))
             .into());
         }
-        let go_mod = upstream.go_mod(module, version).instrument(info_span!("upstream_mod")).await?;
+        let go_mod = upstream
+            .go_mod(module, version)
+            .instrument(info_span!("upstream_mod"))
+            .await?;
         check_go_mod(module, &go_mod)?;
 
         let temp = tempfile::Builder::new()
             .prefix("fetch-")
             .suffix(".zip")
             .tempfile_in(&self.temp_dir)
-            .map_err(|e| ServiceError::Internal(format!("temporary file in {}: {e}", self.temp_dir.display())))?;
+            .map_err(|e| {
+                ServiceError::Internal(format!(
+                    "temporary file in {}: {e}",
+                    self.temp_dir.display()
+                ))
+            })?;
         let download = upstream
             .zip(module, version, temp.path(), self.max_zip_bytes)
             .instrument(info_span!("upstream_zip"))
             .await?;
 
-        let (path, m, v) = (temp.path().to_path_buf(), module.to_string(), version.to_string());
+        let (path, m, v) = (
+            temp.path().to_path_buf(),
+            module.to_string(),
+            version.to_string(),
+        );
         let checked = tokio::task::spawn_blocking(move || gomod::zip::check_zip(&path, &m, &v))
             .instrument(info_span!("verify"))
             .await
@@ -145,7 +186,11 @@ impl Fetcher {
             mod_h1: gomod::dirhash::hash_go_mod(&go_mod),
             source: download.source,
         };
-        let inserted = self.store.insert_version(&new).instrument(info_span!("store_write", bytes = download.size)).await?;
+        let inserted = self
+            .store
+            .insert_version(&new)
+            .instrument(info_span!("store_write", bytes = download.size))
+            .await?;
         if inserted == Inserted::AlreadyStored {
             tracing::info!("already stored; kept the stored copy");
         }
@@ -157,9 +202,14 @@ impl Fetcher {
 fn check_go_mod(module: &ModulePath, go_mod: &[u8]) -> Result<(), UpstreamError> {
     let parsed = gomod::modfile::parse_lax(go_mod)
         .map_err(|e| UpstreamError::Invalid(format!("go.mod for {module}: {e}")))?;
-    match parsed.module.as_ref().map(|m| m.path.as_str()) {
+    match parsed.module_path() {
         Some(p) if p == module.as_str() => Ok(()),
-        Some(p) => Err(UpstreamError::Invalid(format!("go.mod declares module {p:?}, not {:?}", module.as_str()))),
-        None => Err(UpstreamError::Invalid(format!("go.mod for {module} has no module directive"))),
+        Some(p) => Err(UpstreamError::Invalid(format!(
+            "go.mod declares module {p:?}, not {:?}",
+            module.as_str()
+        ))),
+        None => Err(UpstreamError::Invalid(format!(
+            "go.mod for {module} has no module directive"
+        ))),
     }
 }

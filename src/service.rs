@@ -74,7 +74,12 @@ pub struct ServiceOptions {
 }
 
 impl ProxyService {
-    pub fn new(store: Arc<dyn Store>, upstream: Arc<dyn Upstream>, fetcher: Arc<Fetcher>, options: ServiceOptions) -> Self {
+    pub fn new(
+        store: Arc<dyn Store>,
+        upstream: Arc<dyn Upstream>,
+        fetcher: Arc<Fetcher>,
+        options: ServiceOptions,
+    ) -> Self {
         let half = (options.memory_bytes / 2).max(1);
         Self {
             store,
@@ -86,7 +91,11 @@ impl ProxyService {
                 .build(),
             hot: moka::sync::Cache::builder()
                 .max_capacity(half)
-                .weigher(|_, v: &Arc<StoredVersion>| (v.info.len() + v.go_mod.len() + 256).try_into().unwrap_or(u32::MAX))
+                .weigher(|_, v: &Arc<StoredVersion>| {
+                    (v.info.len() + v.go_mod.len() + 256)
+                        .try_into()
+                        .unwrap_or(u32::MAX)
+                })
                 .build(),
             small_zips: moka::sync::Cache::builder()
                 .max_capacity(half)
@@ -105,12 +114,28 @@ impl ProxyService {
     pub async fn list(&self, module: &ModulePath) -> Result<Answer<Bytes>, ServiceError> {
         let key = (module.clone(), ListKind::List);
         if let Some(body) = self.lists.get(&key) {
-            return Ok(Answer { body, cache: CacheResult::Hit, immutable: false });
+            return Ok(Answer {
+                body,
+                cache: CacheResult::Hit,
+                immutable: false,
+            });
         }
-        let stored = self.store.versions(module).instrument(info_span!("store_lookup")).await?;
-        let upstream = self.upstream.list(module).instrument(info_span!("upstream_list")).await;
+        let stored = self
+            .store
+            .versions(module)
+            .instrument(info_span!("store_lookup"))
+            .await?;
+        let upstream = self
+            .upstream
+            .list(module)
+            .instrument(info_span!("upstream_list"))
+            .await;
         let mut versions: Vec<String> = match upstream {
-            Ok(body) => body.lines().filter_map(|l| l.split_whitespace().next()).map(str::to_string).collect(),
+            Ok(body) => body
+                .lines()
+                .filter_map(|l| l.split_whitespace().next())
+                .map(str::to_string)
+                .collect(),
             Err(e) if stored.is_empty() => return Err(e.into()),
             Err(e) => {
                 if !e.is_not_found() {
@@ -129,16 +154,29 @@ impl ProxyService {
         }
         let body = Bytes::from(body);
         self.lists.insert(key, body.clone());
-        Ok(Answer { body, cache: CacheResult::Miss, immutable: false })
+        Ok(Answer {
+            body,
+            cache: CacheResult::Miss,
+            immutable: false,
+        })
     }
 
     /// `@latest`: the upstream's answer, or the highest stored version when it has none.
     pub async fn latest(&self, module: &ModulePath) -> Result<Answer<Bytes>, ServiceError> {
         let key = (module.clone(), ListKind::Latest);
         if let Some(body) = self.lists.get(&key) {
-            return Ok(Answer { body, cache: CacheResult::Hit, immutable: false });
+            return Ok(Answer {
+                body,
+                cache: CacheResult::Hit,
+                immutable: false,
+            });
         }
-        let body = match self.upstream.latest(module).instrument(info_span!("upstream_latest")).await {
+        let body = match self
+            .upstream
+            .latest(module)
+            .instrument(info_span!("upstream_latest"))
+            .await
+        {
             Ok(info) => Bytes::from(self.checked_query_answer(module, info)?.raw),
             Err(e) => match self.latest_stored(module).await? {
                 Some(stored) => {
@@ -151,44 +189,83 @@ impl ProxyService {
             },
         };
         self.lists.insert(key, body.clone());
-        Ok(Answer { body, cache: CacheResult::Miss, immutable: false })
+        Ok(Answer {
+            body,
+            cache: CacheResult::Miss,
+            immutable: false,
+        })
     }
 
-    async fn latest_stored(&self, module: &ModulePath) -> Result<Option<Arc<StoredVersion>>, ServiceError> {
+    async fn latest_stored(
+        &self,
+        module: &ModulePath,
+    ) -> Result<Option<Arc<StoredVersion>>, ServiceError> {
         let versions = self.store.versions(module).await?;
         let Some(best) = versions
             .iter()
             .filter(|v| !gomod::pseudo::is_pseudo_version(v))
             .max_by(|a, b| {
                 let rank = |v: &str| gomod::semver::prerelease(v).is_empty();
-                rank(a).cmp(&rank(b)).then_with(|| gomod::semver::compare(a, b))
+                rank(a)
+                    .cmp(&rank(b))
+                    .then_with(|| gomod::semver::compare(a, b))
             })
             .or_else(|| versions.iter().max_by(|a, b| gomod::semver::compare(a, b)))
         else {
             return Ok(None);
         };
-        let Ok(version) = Version::parse(best) else { return Ok(None) };
-        Ok(self.stored(module, &version).await?)
+        let Ok(version) = Version::parse(best) else {
+            return Ok(None);
+        };
+        self.stored(module, &version).await
     }
 
     /// `.info` of a canonical version (stored, fetched on a miss) or of a query the upstream resolves.
-    pub async fn info(&self, module: &ModulePath, query: &str) -> Result<Answer<Bytes>, ServiceError> {
+    pub async fn info(
+        &self,
+        module: &ModulePath,
+        query: &str,
+    ) -> Result<Answer<Bytes>, ServiceError> {
         if let Some(version) = canonical_for(module, query) {
             let (stored, cache) = self.ensure(module, &version).await?;
-            return Ok(Answer { body: stored.info.clone(), cache, immutable: true });
+            return Ok(Answer {
+                body: stored.info.clone(),
+                cache,
+                immutable: true,
+            });
         }
-        let info = self.upstream.info(module, query).instrument(info_span!("upstream_info")).await?;
+        let info = self
+            .upstream
+            .info(module, query)
+            .instrument(info_span!("upstream_info"))
+            .await?;
         let info = self.checked_query_answer(module, info)?;
-        Ok(Answer { body: Bytes::from(info.raw), cache: CacheResult::Pass, immutable: false })
+        Ok(Answer {
+            body: Bytes::from(info.raw),
+            cache: CacheResult::Pass,
+            immutable: false,
+        })
     }
 
-    pub async fn go_mod(&self, module: &ModulePath, version: &str) -> Result<Answer<Bytes>, ServiceError> {
+    pub async fn go_mod(
+        &self,
+        module: &ModulePath,
+        version: &str,
+    ) -> Result<Answer<Bytes>, ServiceError> {
         let version = self.require_canonical(module, version)?;
         let (stored, cache) = self.ensure(module, &version).await?;
-        Ok(Answer { body: stored.go_mod.clone(), cache, immutable: true })
+        Ok(Answer {
+            body: stored.go_mod.clone(),
+            cache,
+            immutable: true,
+        })
     }
 
-    pub async fn zip(&self, module: &ModulePath, version: &str) -> Result<Answer<ZipAnswer>, ServiceError> {
+    pub async fn zip(
+        &self,
+        module: &ModulePath,
+        version: &str,
+    ) -> Result<Answer<ZipAnswer>, ServiceError> {
         let version = self.require_canonical(module, version)?;
         let (stored, cache) = self.ensure(module, &version).await?;
         let body = if let Some(bytes) = self.small_zips.get(&stored.id) {
@@ -200,8 +277,16 @@ impl ProxyService {
         } else {
             ZipBody::Stream(zip_stream(self.store.clone(), &stored))
         };
-        let answer = ZipAnswer { size: stored.zip_size, sha256: stored.zip_sha256.clone(), body };
-        Ok(Answer { body: answer, cache, immutable: true })
+        let answer = ZipAnswer {
+            size: stored.zip_size,
+            sha256: stored.zip_sha256.clone(),
+            body,
+        };
+        Ok(Answer {
+            body: answer,
+            cache,
+            immutable: true,
+        })
     }
 
     async fn read_small_zip(&self, stored: &StoredVersion) -> Result<Bytes, ServiceError> {
@@ -210,9 +295,16 @@ impl ProxyService {
         Ok(Bytes::from(chunks.concat()))
     }
 
-    fn require_canonical(&self, module: &ModulePath, version: &str) -> Result<Version, ServiceError> {
-        let v = Version::parse(version)
-            .map_err(|e| ServiceError::NotFound(format!("not found: {module}@{version}: invalid version: {e}")))?;
+    fn require_canonical(
+        &self,
+        module: &ModulePath,
+        version: &str,
+    ) -> Result<Version, ServiceError> {
+        let v = Version::parse(version).map_err(|e| {
+            ServiceError::NotFound(format!(
+                "not found: {module}@{version}: invalid version: {e}"
+            ))
+        })?;
         module::check(module.as_str(), v.as_str())
             .map_err(|e| ServiceError::NotFound(format!("not found: {e}")))?;
         Ok(v)
@@ -230,12 +322,20 @@ impl ProxyService {
         Ok(info)
     }
 
-    async fn stored(&self, module: &ModulePath, version: &Version) -> Result<Option<Arc<StoredVersion>>, ServiceError> {
+    async fn stored(
+        &self,
+        module: &ModulePath,
+        version: &Version,
+    ) -> Result<Option<Arc<StoredVersion>>, ServiceError> {
         let key = (module.clone(), version.clone());
         if let Some(hit) = self.hot.get(&key) {
             return Ok(Some(hit));
         }
-        let found = self.store.version(module, version).instrument(info_span!("store_lookup")).await?;
+        let found = self
+            .store
+            .version(module, version)
+            .instrument(info_span!("store_lookup"))
+            .await?;
         Ok(found.map(|s| {
             let s = Arc::new(s);
             self.hot.insert(key, s.clone());
@@ -244,7 +344,11 @@ impl ProxyService {
     }
 
     /// The stored version, fetched first if this is its first request anywhere.
-    async fn ensure(&self, module: &ModulePath, version: &Version) -> Result<(Arc<StoredVersion>, CacheResult), ServiceError> {
+    async fn ensure(
+        &self,
+        module: &ModulePath,
+        version: &Version,
+    ) -> Result<(Arc<StoredVersion>, CacheResult), ServiceError> {
         if let Some(stored) = self.stored(module, version).await? {
             return Ok((stored, CacheResult::Hit));
         }
@@ -253,7 +357,9 @@ impl ProxyService {
         tracing::debug!(elapsed_ms = started.elapsed().as_millis() as u64, "filled");
         match self.stored(module, version).await? {
             Some(stored) => Ok((stored, CacheResult::Miss)),
-            None => Err(ServiceError::Internal(format!("{module}@{version} was fetched but is not in the store"))),
+            None => Err(ServiceError::Internal(format!(
+                "{module}@{version} was fetched but is not in the store"
+            ))),
         }
     }
 }

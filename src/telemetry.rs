@@ -23,9 +23,16 @@ pub fn init(settings: &LogSettings) {
     let registry = tracing_subscriber::registry().with(filter);
     let result = match settings.format {
         LogFormat::Json => registry
-            .with(tracing_subscriber::fmt::layer().json().with_current_span(true).with_span_list(false))
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .json()
+                    .with_current_span(true)
+                    .with_span_list(false),
+            )
             .try_init(),
-        LogFormat::Text => registry.with(tracing_subscriber::fmt::layer().compact()).try_init(),
+        LogFormat::Text => registry
+            .with(tracing_subscriber::fmt::layer().compact())
+            .try_init(),
     };
     // A second init (tests) keeps the first subscriber.
     let _ = result;
@@ -48,11 +55,17 @@ impl RootSpanBuilder for RequestSpan {
         )
     }
 
-    fn on_request_end<B: MessageBody>(span: Span, outcome: &Result<ServiceResponse<B>, actix_web::Error>) {
+    fn on_request_end<B: MessageBody>(
+        span: Span,
+        outcome: &Result<ServiceResponse<B>, actix_web::Error>,
+    ) {
         let (status, elapsed) = match outcome {
             Ok(resp) => (
                 resp.status().as_u16(),
-                resp.request().extensions().get::<Started>().map(|s| s.0.elapsed()),
+                resp.request()
+                    .extensions()
+                    .get::<Started>()
+                    .map(|s| s.0.elapsed()),
             ),
             Err(e) => (e.as_response_error().status_code().as_u16(), None),
         };

@@ -302,7 +302,6 @@ fn go_mod_at_exactly_the_limit_is_accepted_by_the_checks() {
 }
 
 #[test]
-#[ignore = "needs the real module::check_file_path (arrives with the module.rs rewrite)"]
 fn bad_file_names() {
     for name in [
         "aux.go",

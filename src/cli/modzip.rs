@@ -42,23 +42,38 @@ pub enum ModCommand {
 
 pub fn run(cmd: ModCommand) -> anyhow::Result<()> {
     match cmd {
-        ModCommand::Zip { path, version, dir, output } => {
-            let file = File::create(&output).with_context(|| format!("creating {}", output.display()))?;
-            let created = match gomod::zip::create_from_dir(BufWriter::new(file), &path, &version, &dir) {
-                Ok(c) => c,
-                Err(e) => {
-                    let _ = std::fs::remove_file(&output);
-                    return Err(e).with_context(|| format!("{path}@{version}"));
-                }
-            };
+        ModCommand::Zip {
+            path,
+            version,
+            dir,
+            output,
+        } => {
+            let file =
+                File::create(&output).with_context(|| format!("creating {}", output.display()))?;
+            let created =
+                match gomod::zip::create_from_dir(BufWriter::new(file), &path, &version, &dir) {
+                    Ok(c) => c,
+                    Err(e) => {
+                        let _ = std::fs::remove_file(&output);
+                        return Err(e).with_context(|| format!("{path}@{version}"));
+                    }
+                };
             println!("{}", created.h1);
         }
-        ModCommand::Verify { path, version, file } => {
+        ModCommand::Verify {
+            path,
+            version,
+            file,
+        } => {
             let checked = gomod::zip::check_zip(&file, &path, &version)
                 .with_context(|| format!("{}", file.display()))?;
             println!("{}", checked.h1);
         }
-        ModCommand::Hash { path, version, target } => {
+        ModCommand::Hash {
+            path,
+            version,
+            target,
+        } => {
             let h1 = if target.is_dir() {
                 let (Some(path), Some(version)) = (path, version) else {
                     anyhow::bail!("hashing a directory needs --path and --version");

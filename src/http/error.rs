@@ -49,7 +49,10 @@ impl ResponseError for ServiceError {
             other => other.to_string().replace(['\r', '\n'], " "),
         };
         HttpResponse::build(status)
-            .insert_header((CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8")))
+            .insert_header((
+                CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; charset=utf-8"),
+            ))
             .insert_header((CACHE_CONTROL, HeaderValue::from_static("no-store")))
             .body(format!("{reason}\n"))
     }
@@ -72,21 +75,49 @@ mod tests {
             (ServiceError::Internal("x".into()), 500),
             (RequestError::UnknownEndpoint.into(), 404),
             (RequestError::Malformed("x".into()).into(), 400),
-            (crate::upstream::UpstreamError::NotFound("x".into()).into(), 404),
+            (
+                crate::upstream::UpstreamError::NotFound("x".into()).into(),
+                404,
+            ),
             (crate::upstream::UpstreamError::Gone("x".into()).into(), 410),
             (crate::upstream::UpstreamError::Disabled.into(), 404),
-            (crate::upstream::UpstreamError::Timeout("u".into()).into(), 504),
-            (crate::upstream::UpstreamError::Invalid("x".into()).into(), 502),
+            (
+                crate::upstream::UpstreamError::Timeout("u".into()).into(),
+                504,
+            ),
+            (
+                crate::upstream::UpstreamError::Invalid("x".into()).into(),
+                502,
+            ),
             (crate::upstream::UpstreamError::TooLarge(1).into(), 502),
-            (crate::upstream::UpstreamError::Status { url: "u".into(), status: 500, detail: None }.into(), 502),
-            (crate::store::StoreError::Unavailable("x".into()).into(), 503),
-            (crate::store::StoreError::LockTimeout(std::time::Duration::from_secs(1)).into(), 504),
+            (
+                crate::upstream::UpstreamError::Status {
+                    url: "u".into(),
+                    status: 500,
+                    detail: None,
+                }
+                .into(),
+                502,
+            ),
+            (
+                crate::store::StoreError::Unavailable("x".into()).into(),
+                503,
+            ),
+            (
+                crate::store::StoreError::LockTimeout(std::time::Duration::from_secs(1)).into(),
+                504,
+            ),
         ];
         for (err, want) in cases {
             assert_eq!(err.status().as_u16(), want, "{err:?}");
             let resp = err.error_response();
             assert_eq!(resp.status().as_u16(), want);
-            assert_eq!(resp.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()), Some("text/plain; charset=utf-8"));
+            assert_eq!(
+                resp.headers()
+                    .get(CONTENT_TYPE)
+                    .and_then(|v| v.to_str().ok()),
+                Some("text/plain; charset=utf-8")
+            );
         }
     }
 }

@@ -14,7 +14,10 @@ const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 const SHORT: &str = "public, max-age=60";
 
 /// Every proxy endpoint: `GET` and `HEAD` of `/{module}/@v/…` and `/{module}/@latest`.
-pub async fn proxy(req: HttpRequest, service: web::Data<ProxyService>) -> Result<HttpResponse, ServiceError> {
+pub async fn proxy(
+    req: HttpRequest,
+    service: web::Data<ProxyService>,
+) -> Result<HttpResponse, ServiceError> {
     let parsed = request::parse(req.uri().path())?;
     let span = tracing::Span::current();
     span.record("module", tracing::field::display(parsed.module()));
@@ -32,11 +35,16 @@ pub async fn proxy(req: HttpRequest, service: web::Data<ProxyService>) -> Result
             record_cache(answer.cache);
             let etag = format!("\"{}\"", answer.body.sha256);
             if if_none_match(&req, &etag) {
-                return Ok(HttpResponse::NotModified().insert_header((header::ETAG, etag)).finish());
+                return Ok(HttpResponse::NotModified()
+                    .insert_header((header::ETAG, etag))
+                    .finish());
             }
             let mut builder = HttpResponse::Ok();
             builder
-                .insert_header((header::CONTENT_TYPE, HeaderValue::from_static("application/zip")))
+                .insert_header((
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/zip"),
+                ))
                 .insert_header((header::CACHE_CONTROL, HeaderValue::from_static(IMMUTABLE)))
                 .insert_header((header::ETAG, etag));
             match answer.body.body {
@@ -58,7 +66,10 @@ fn small(answer: Answer<Bytes>, content_type: &'static str) -> HttpResponse {
     record_cache(answer.cache);
     HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, HeaderValue::from_static(content_type)))
-        .insert_header((header::CACHE_CONTROL, HeaderValue::from_static(if answer.immutable { IMMUTABLE } else { SHORT })))
+        .insert_header((
+            header::CACHE_CONTROL,
+            HeaderValue::from_static(if answer.immutable { IMMUTABLE } else { SHORT }),
+        ))
         .body(answer.body)
 }
 
@@ -75,7 +86,9 @@ fn if_none_match(req: &HttpRequest, etag: &str) -> bool {
 
 /// The process answers.
 pub async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().content_type("text/plain; charset=utf-8").body("ok\n")
+    HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .body("ok\n")
 }
 
 /// The database answers and its schema is current.
@@ -85,15 +98,21 @@ pub async fn readyz(service: web::Data<ProxyService>) -> HttpResponse {
         Err(e) => Err(e.to_string()),
         Ok(()) => match store.migrations_current().await {
             Ok(true) => Ok(()),
-            Ok(false) => Err("database migrations are not current (run `agora migrate`)".to_string()),
+            Ok(false) => {
+                Err("database migrations are not current (run `agora migrate`)".to_string())
+            }
             Err(e) => Err(e.to_string()),
         },
     };
     match verdict {
-        Ok(()) => HttpResponse::Ok().content_type("text/plain; charset=utf-8").body("ready\n"),
+        Ok(()) => HttpResponse::Ok()
+            .content_type("text/plain; charset=utf-8")
+            .body("ready\n"),
         Err(reason) => {
             tracing::warn!(%reason, "not ready");
-            HttpResponse::ServiceUnavailable().content_type("text/plain; charset=utf-8").body(format!("{reason}\n"))
+            HttpResponse::ServiceUnavailable()
+                .content_type("text/plain; charset=utf-8")
+                .body(format!("{reason}\n"))
         }
     }
 }

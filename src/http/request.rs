@@ -19,7 +19,11 @@ pub enum ProxyRequest {
 impl ProxyRequest {
     pub fn module(&self) -> &ModulePath {
         match self {
-            Self::List(m) | Self::Latest(m) | Self::Info(m, _) | Self::Mod(m, _) | Self::Zip(m, _) => m,
+            Self::List(m)
+            | Self::Latest(m)
+            | Self::Info(m, _)
+            | Self::Mod(m, _)
+            | Self::Zip(m, _) => m,
         }
     }
 
@@ -54,11 +58,15 @@ pub enum RequestError {
 /// Parses the raw (still percent-encoded) request path.
 pub fn parse(raw_path: &str) -> Result<ProxyRequest, RequestError> {
     if raw_path.len() > MAX_PATH_LEN {
-        return Err(RequestError::Malformed(format!("path longer than {MAX_PATH_LEN} bytes")));
+        return Err(RequestError::Malformed(format!(
+            "path longer than {MAX_PATH_LEN} bytes"
+        )));
     }
     let decoded = percent_encoding::percent_decode_str(raw_path)
         .decode_utf8()
-        .map_err(|_| RequestError::Malformed("path is not valid UTF-8 after percent-decoding".into()))?;
+        .map_err(|_| {
+            RequestError::Malformed("path is not valid UTF-8 after percent-decoding".into())
+        })?;
     if decoded.contains('\0') {
         return Err(RequestError::Malformed("path contains NUL".into()));
     }
@@ -84,16 +92,20 @@ pub fn parse(raw_path: &str) -> Result<ProxyRequest, RequestError> {
         _ => return Err(RequestError::UnknownEndpoint),
     };
     if escaped_version.is_empty() || escaped_version.contains('/') {
-        return Err(RequestError::Malformed(format!("invalid version {escaped_version:?}")));
+        return Err(RequestError::Malformed(format!(
+            "invalid version {escaped_version:?}"
+        )));
     }
-    let version = module::unescape_version(escaped_version)
-        .map_err(|e| RequestError::Malformed(format!("invalid escaped version {escaped_version:?}: {e}")))?;
+    let version = module::unescape_version(escaped_version).map_err(|e| {
+        RequestError::Malformed(format!("invalid escaped version {escaped_version:?}: {e}"))
+    })?;
     Ok(make(module, version))
 }
 
 fn module_path(escaped: &str) -> Result<ModulePath, RequestError> {
-    ModulePath::from_escaped(escaped)
-        .map_err(|e| RequestError::Malformed(format!("invalid escaped module path {escaped:?}: {e}")))
+    ModulePath::from_escaped(escaped).map_err(|e| {
+        RequestError::Malformed(format!("invalid escaped module path {escaped:?}: {e}"))
+    })
 }
 
 #[cfg(test)]
@@ -108,18 +120,54 @@ mod tests {
     #[test]
     fn routes() {
         let ok: Vec<(&str, ProxyRequest)> = vec![
-            ("/golang.org/x/text/@v/list", ProxyRequest::List(m("golang.org/x/text"))),
-            ("/golang.org/x/text/@latest", ProxyRequest::Latest(m("golang.org/x/text"))),
-            ("/golang.org/x/text/@v/v0.3.0.info", ProxyRequest::Info(m("golang.org/x/text"), "v0.3.0".into())),
-            ("/golang.org/x/text/@v/v0.3.0.mod", ProxyRequest::Mod(m("golang.org/x/text"), "v0.3.0".into())),
-            ("/golang.org/x/text/@v/v0.3.0.zip", ProxyRequest::Zip(m("golang.org/x/text"), "v0.3.0".into())),
-            ("/github.com/!azure/sdk/@v/list", ProxyRequest::List(m("github.com/Azure/sdk"))),
-            ("/github.com/%21azure/sdk/@v/list", ProxyRequest::List(m("github.com/Azure/sdk"))),
-            ("/example.com/m/@v/v1.0.0-!r!c1.info", ProxyRequest::Info(m("example.com/m"), "v1.0.0-RC1".into())),
-            ("/example.com/m/@v/v2.0.0+incompatible.zip", ProxyRequest::Zip(m("example.com/m"), "v2.0.0+incompatible".into())),
-            ("/example.com/m/@v/master.info", ProxyRequest::Info(m("example.com/m"), "master".into())),
-            ("/example.com/m/v2/@v/v2.1.0.mod", ProxyRequest::Mod(m("example.com/m/v2"), "v2.1.0".into())),
-            ("/gopkg.in/yaml.v2/@v/v2.4.0.info", ProxyRequest::Info(m("gopkg.in/yaml.v2"), "v2.4.0".into())),
+            (
+                "/golang.org/x/text/@v/list",
+                ProxyRequest::List(m("golang.org/x/text")),
+            ),
+            (
+                "/golang.org/x/text/@latest",
+                ProxyRequest::Latest(m("golang.org/x/text")),
+            ),
+            (
+                "/golang.org/x/text/@v/v0.3.0.info",
+                ProxyRequest::Info(m("golang.org/x/text"), "v0.3.0".into()),
+            ),
+            (
+                "/golang.org/x/text/@v/v0.3.0.mod",
+                ProxyRequest::Mod(m("golang.org/x/text"), "v0.3.0".into()),
+            ),
+            (
+                "/golang.org/x/text/@v/v0.3.0.zip",
+                ProxyRequest::Zip(m("golang.org/x/text"), "v0.3.0".into()),
+            ),
+            (
+                "/github.com/!azure/sdk/@v/list",
+                ProxyRequest::List(m("github.com/Azure/sdk")),
+            ),
+            (
+                "/github.com/%21azure/sdk/@v/list",
+                ProxyRequest::List(m("github.com/Azure/sdk")),
+            ),
+            (
+                "/example.com/m/@v/v1.0.0-!r!c1.info",
+                ProxyRequest::Info(m("example.com/m"), "v1.0.0-RC1".into()),
+            ),
+            (
+                "/example.com/m/@v/v2.0.0+incompatible.zip",
+                ProxyRequest::Zip(m("example.com/m"), "v2.0.0+incompatible".into()),
+            ),
+            (
+                "/example.com/m/@v/master.info",
+                ProxyRequest::Info(m("example.com/m"), "master".into()),
+            ),
+            (
+                "/example.com/m/v2/@v/v2.1.0.mod",
+                ProxyRequest::Mod(m("example.com/m/v2"), "v2.1.0".into()),
+            ),
+            (
+                "/gopkg.in/yaml.v2/@v/v2.4.0.info",
+                ProxyRequest::Info(m("gopkg.in/yaml.v2"), "v2.4.0".into()),
+            ),
         ];
         for (path, want) in ok {
             assert_eq!(parse(path), Ok(want), "parse({path:?})");
@@ -137,7 +185,11 @@ mod tests {
             "/golang.org/x/text/@v/v1.0.0.tar",
             "/golang.org/x/text/@v/list.txt",
         ] {
-            assert_eq!(parse(path), Err(RequestError::UnknownEndpoint), "parse({path:?})");
+            assert_eq!(
+                parse(path),
+                Err(RequestError::UnknownEndpoint),
+                "parse({path:?})"
+            );
         }
     }
 
@@ -160,7 +212,11 @@ mod tests {
             "/example.com/m/!!x/@v/list",
             long.as_str(),
         ] {
-            assert!(matches!(parse(path), Err(RequestError::Malformed(_))), "parse({path:?}) = {:?}", parse(path));
+            assert!(
+                matches!(parse(path), Err(RequestError::Malformed(_))),
+                "parse({path:?}) = {:?}",
+                parse(path)
+            );
         }
     }
 }

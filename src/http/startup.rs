@@ -16,9 +16,9 @@ use crate::fetch::{Fetcher, FetcherOptions};
 use crate::service::{ProxyService, ServiceOptions};
 use crate::store::{self, Store};
 use crate::telemetry::RequestSpan;
+use crate::upstream::Upstream;
 use crate::upstream::chain::{Chain, Entry, Off};
 use crate::upstream::proxy::ProxyUpstream;
-use crate::upstream::Upstream;
 
 pub struct Application {
     port: u16,
@@ -75,7 +75,11 @@ impl Application {
         .listen(listener)?
         .shutdown_timeout(settings.shutdown_grace_secs)
         .run();
-        Ok(Self { port, server, store })
+        Ok(Self {
+            port,
+            server,
+            store,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -90,7 +94,10 @@ impl Application {
     }
 }
 
-async fn dispatch(req: HttpRequest, service: web::Data<ProxyService>) -> Result<HttpResponse, ServiceError> {
+async fn dispatch(
+    req: HttpRequest,
+    service: web::Data<ProxyService>,
+) -> Result<HttpResponse, ServiceError> {
     if req.method() != Method::GET && req.method() != Method::HEAD {
         return Ok(handlers::method_not_allowed().await);
     }

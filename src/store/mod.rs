@@ -71,9 +71,10 @@ pub enum StoreError {
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
         match e {
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => {
-                Self::Unavailable(e.to_string())
-            }
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_) => Self::Unavailable(e.to_string()),
             other => Self::Database(other.to_string()),
         }
     }
@@ -95,7 +96,11 @@ pub type ZipStream = Pin<Box<dyn Stream<Item = Result<Bytes, StoreError>> + Send
 
 #[async_trait]
 pub trait Store: Send + Sync {
-    async fn version(&self, module: &ModulePath, version: &Version) -> Result<Option<StoredVersion>, StoreError>;
+    async fn version(
+        &self,
+        module: &ModulePath,
+        version: &Version,
+    ) -> Result<Option<StoredVersion>, StoreError>;
     /// Every stored version of a module, unsorted.
     async fn versions(&self, module: &ModulePath) -> Result<Vec<String>, StoreError>;
     async fn zip_chunk(&self, version_id: i64, seq: u32) -> Result<Option<Bytes>, StoreError>;
@@ -125,7 +130,9 @@ pub fn zip_stream(store: Arc<dyn Store>, stored: &StoredVersion) -> ZipStream {
             }
             match store.zip_chunk(id, seq).await? {
                 Some(data) => Ok(Some((data, seq + 1))),
-                None => Err(StoreError::Database(format!("zip chunk {seq} of version {id} is missing"))),
+                None => Err(StoreError::Database(format!(
+                    "zip chunk {seq} of version {id} is missing"
+                ))),
             }
         }
     }))
@@ -138,7 +145,9 @@ pub(crate) struct ChunkReader {
 
 impl ChunkReader {
     pub(crate) async fn open(path: &Path) -> Result<Self, StoreError> {
-        let file = tokio::fs::File::open(path).await.map_err(|e| StoreError::Io(format!("{}: {e}", path.display())))?;
+        let file = tokio::fs::File::open(path)
+            .await
+            .map_err(|e| StoreError::Io(format!("{}: {e}", path.display())))?;
         Ok(Self { file })
     }
 
@@ -176,7 +185,10 @@ pub fn lock_key(key: &str) -> i64 {
 /// Connects to the store the URL names.
 pub async fn connect(settings: &crate::config::Settings) -> Result<Arc<dyn Store>, StoreError> {
     use crate::config::DatabaseKind;
-    match settings.database_kind().map_err(|e| StoreError::Database(e.to_string()))? {
+    match settings
+        .database_kind()
+        .map_err(|e| StoreError::Database(e.to_string()))?
+    {
         DatabaseKind::Postgres => Ok(Arc::new(postgres::PgStore::connect(settings)?)),
         DatabaseKind::Sqlite => Ok(Arc::new(sqlite::SqliteStore::connect(settings).await?)),
     }

@@ -9,7 +9,10 @@ use secrecy::ExposeSecret;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::{Connection, Executor};
 
-use super::{FetchLock, Inserted, NewVersion, Store, StoreError, StoredVersion, expected_chunks, ChunkReader, lock_key};
+use super::{
+    ChunkReader, FetchLock, Inserted, NewVersion, Store, StoreError, StoredVersion,
+    expected_chunks, lock_key,
+};
 use crate::config::Settings;
 use gomod::module::ModulePath;
 use gomod::version::Version;
@@ -31,7 +34,9 @@ impl PgStore {
     /// Builds the pools without connecting: readiness reports a database that is down.
     pub fn connect(settings: &Settings) -> Result<Self, StoreError> {
         let options = PgConnectOptions::from_str(settings.database_url.expose_secret())
-            .map_err(|e| StoreError::Database(format!("invalid database_url: {}", redact(&e.to_string()))))?
+            .map_err(|e| {
+                StoreError::Database(format!("invalid database_url: {}", redact(&e.to_string())))
+            })?
             .application_name("agora");
         let acquire = Duration::from_secs(settings.database.acquire_timeout_secs);
         let pool = PgPoolOptions::new()
@@ -42,12 +47,20 @@ impl PgStore {
             .max_connections(settings.database.fill_connections)
             .acquire_timeout(acquire)
             .connect_lazy_with(options.clone());
-        Ok(Self { pool, fill_pool, options })
+        Ok(Self {
+            pool,
+            fill_pool,
+            options,
+        })
     }
 
     pub fn from_pool(pool: PgPool) -> Self {
         let options = pool.connect_options().as_ref().clone();
-        Self { fill_pool: pool.clone(), pool, options }
+        Self {
+            fill_pool: pool.clone(),
+            pool,
+            options,
+        }
     }
 }
 
@@ -68,14 +81,20 @@ struct PgLock {
 impl FetchLock for PgLock {
     async fn release(mut self: Box<Self>) {
         // If the unlock fails, closing the session frees the lock anyway.
-        let _ = sqlx::query!("SELECT pg_advisory_unlock($1) AS unlocked", self.key).fetch_one(&mut self.conn).await;
+        let _ = sqlx::query!("SELECT pg_advisory_unlock($1) AS unlocked", self.key)
+            .fetch_one(&mut self.conn)
+            .await;
         let _ = self.conn.close().await;
     }
 }
 
 #[async_trait]
 impl Store for PgStore {
-    async fn version(&self, module: &ModulePath, version: &Version) -> Result<Option<StoredVersion>, StoreError> {
+    async fn version(
+        &self,
+        module: &ModulePath,
+        version: &Version,
+    ) -> Result<Option<StoredVersion>, StoreError> {
         let row = sqlx::query!(
             r#"SELECT v.id, v.info, v.go_mod, v.zip_size, v.zip_sha256, v.zip_h1, v.mod_h1, v.chunk_count
                FROM versions v JOIN modules m ON m.id = v.module_id
@@ -166,7 +185,10 @@ impl Store for PgStore {
             count += 1;
         }
         if count != expected_chunks(new.zip_size) {
-            return Err(StoreError::Io(format!("zip changed while storing: {count} chunks for {} bytes", new.zip_size)));
+            return Err(StoreError::Io(format!(
+                "zip changed while storing: {count} chunks for {} bytes",
+                new.zip_size
+            )));
         }
         tx.commit().await?;
         Ok(Inserted::New)
@@ -178,8 +200,13 @@ impl Store for PgStore {
         let mut conn = PgConnection::connect_with(&self.options).await?;
         let key = lock_key(key);
         let millis = wait.as_millis().max(1).to_string();
-        sqlx::query!("SELECT set_config('lock_timeout', $1, false) AS t", millis).fetch_one(&mut conn).await?;
-        match sqlx::query!("SELECT pg_advisory_lock($1) AS locked", key).fetch_one(&mut conn).await {
+        sqlx::query!("SELECT set_config('lock_timeout', $1, false) AS t", millis)
+            .fetch_one(&mut conn)
+            .await?;
+        match sqlx::query!("SELECT pg_advisory_lock($1) AS locked", key)
+            .fetch_one(&mut conn)
+            .await
+        {
             Ok(_) => Ok(Box::new(PgLock { conn, key })),
             Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some(LOCK_NOT_AVAILABLE) => {
                 let _ = conn.close().await;
@@ -206,7 +233,10 @@ impl Store for PgStore {
             .fetch_all("SELECT version FROM _sqlx_migrations WHERE success ORDER BY version")
             .await
         {
-            Ok(rows) => rows.iter().map(|r| sqlx::Row::get::<i64, _>(r, 0)).collect(),
+            Ok(rows) => rows
+                .iter()
+                .map(|r| sqlx::Row::get::<i64, _>(r, 0))
+                .collect(),
             Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42P01") => Vec::new(),
             Err(e) => return Err(e.into()),
         };

@@ -9,9 +9,13 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use secrecy::ExposeSecret;
 use sqlx::Row;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 
-use super::{FetchLock, Inserted, NewVersion, Store, StoreError, StoredVersion, expected_chunks, ChunkReader};
+use super::{
+    ChunkReader, FetchLock, Inserted, NewVersion, Store, StoreError, StoredVersion, expected_chunks,
+};
 use crate::config::Settings;
 use gomod::module::ModulePath;
 use gomod::version::Version;
@@ -29,7 +33,9 @@ impl SqliteStore {
             .map_err(|e| StoreError::Database(format!("invalid database_url: {e}")))?;
         let path = options.get_filename().to_path_buf();
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            tokio::fs::create_dir_all(dir).await.map_err(|e| StoreError::Io(format!("{}: {e}", dir.display())))?;
+            tokio::fs::create_dir_all(dir)
+                .await
+                .map_err(|e| StoreError::Io(format!("{}: {e}", dir.display())))?;
         }
         let options = options
             .create_if_missing(true)
@@ -61,7 +67,11 @@ impl FetchLock for LocalLock {
 
 #[async_trait]
 impl Store for SqliteStore {
-    async fn version(&self, module: &ModulePath, version: &Version) -> Result<Option<StoredVersion>, StoreError> {
+    async fn version(
+        &self,
+        module: &ModulePath,
+        version: &Version,
+    ) -> Result<Option<StoredVersion>, StoreError> {
         let row = sqlx::query(
             "SELECT v.id, v.info, v.go_mod, v.zip_size, v.zip_sha256, v.zip_h1, v.mod_h1, v.chunk_count
              FROM versions v JOIN modules m ON m.id = v.module_id
@@ -148,7 +158,10 @@ impl Store for SqliteStore {
             count += 1;
         }
         if count != expected_chunks(new.zip_size) {
-            return Err(StoreError::Io(format!("zip changed while storing: {count} chunks for {} bytes", new.zip_size)));
+            return Err(StoreError::Io(format!(
+                "zip changed while storing: {count} chunks for {} bytes",
+                new.zip_size
+            )));
         }
         tx.commit().await?;
         Ok(Inserted::New)
@@ -169,14 +182,17 @@ impl Store for SqliteStore {
     }
 
     async fn migrations_current(&self) -> Result<bool, StoreError> {
-        let applied: Vec<i64> = match sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success = 1")
-            .fetch_all(&self.pool)
-            .await
-        {
-            Ok(v) => v,
-            Err(sqlx::Error::Database(e)) if e.message().contains("no such table") => Vec::new(),
-            Err(e) => return Err(e.into()),
-        };
+        let applied: Vec<i64> =
+            match sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success = 1")
+                .fetch_all(&self.pool)
+                .await
+            {
+                Ok(v) => v,
+                Err(sqlx::Error::Database(e)) if e.message().contains("no such table") => {
+                    Vec::new()
+                }
+                Err(e) => return Err(e.into()),
+            };
         Ok(MIGRATOR.iter().all(|m| applied.contains(&m.version)))
     }
 

@@ -58,7 +58,11 @@ impl UpstreamList {
             if item.is_empty() {
                 continue;
             }
-            let fallback = if sep == "|" { Fallback::OnAnyError } else { Fallback::OnNotFound };
+            let fallback = if sep == "|" {
+                Fallback::OnAnyError
+            } else {
+                Fallback::OnNotFound
+            };
             let entry = match item {
                 "off" => Entry::Off,
                 "direct" => return Err(ListError::DirectUnsupported),
@@ -78,12 +82,23 @@ impl UpstreamList {
 }
 
 fn parse_proxy_url(item: &str) -> Result<Url, ListError> {
-    let invalid = |reason: &str| ListError::Invalid { entry: item.to_string(), reason: reason.to_string() };
-    let text = if item.contains(":/") { item.to_string() } else { format!("https://{item}") };
+    let invalid = |reason: &str| ListError::Invalid {
+        entry: item.to_string(),
+        reason: reason.to_string(),
+    };
+    let text = if item.contains(":/") {
+        item.to_string()
+    } else {
+        format!("https://{item}")
+    };
     let url = Url::parse(&text).map_err(|e| invalid(&e.to_string()))?;
     match url.scheme() {
         "http" | "https" => {}
-        other => return Err(invalid(&format!("unsupported scheme {other:?} (want http or https)"))),
+        other => {
+            return Err(invalid(&format!(
+                "unsupported scheme {other:?} (want http or https)"
+            )));
+        }
     }
     if url.query().is_some() || url.fragment().is_some() {
         return Err(invalid("a proxy URL takes no query or fragment"));
@@ -96,7 +111,11 @@ impl fmt::Display for UpstreamList {
         for (i, (entry, fallback)) in self.entries.iter().enumerate() {
             if i > 0 {
                 let prev = self.entries[i - 1].1;
-                f.write_str(if prev == Fallback::OnAnyError { "|" } else { "," })?;
+                f.write_str(if prev == Fallback::OnAnyError {
+                    "|"
+                } else {
+                    ","
+                })?;
             }
             let _ = fallback;
             match entry {
@@ -162,7 +181,11 @@ impl Upstream for Chain {
         self.walk(|u| u.info(module, query)).await
     }
 
-    async fn go_mod(&self, module: &ModulePath, version: &Version) -> Result<Vec<u8>, UpstreamError> {
+    async fn go_mod(
+        &self,
+        module: &ModulePath,
+        version: &Version,
+    ) -> Result<Vec<u8>, UpstreamError> {
         self.walk(|u| u.go_mod(module, version)).await
     }
 
@@ -197,7 +220,13 @@ impl Upstream for Off {
     async fn go_mod(&self, _: &ModulePath, _: &Version) -> Result<Vec<u8>, UpstreamError> {
         Err(UpstreamError::Disabled)
     }
-    async fn zip(&self, _: &ModulePath, _: &Version, _: &std::path::Path, _: u64) -> Result<ZipDownload, UpstreamError> {
+    async fn zip(
+        &self,
+        _: &ModulePath,
+        _: &Version,
+        _: &std::path::Path,
+        _: u64,
+    ) -> Result<ZipDownload, UpstreamError> {
         Err(UpstreamError::Disabled)
     }
 }
@@ -210,17 +239,46 @@ mod tests {
     #[test]
     fn parse_lists() {
         let ok: &[(&str, &str, &[Fallback])] = &[
-            ("https://proxy.golang.org", "https://proxy.golang.org", &[Fallback::OnNotFound]),
-            ("proxy.example.com", "https://proxy.example.com", &[Fallback::OnNotFound]),
-            ("http://a,http://b", "http://a,http://b", &[Fallback::OnNotFound, Fallback::OnNotFound]),
-            ("http://a|http://b", "http://a|http://b", &[Fallback::OnAnyError, Fallback::OnNotFound]),
-            (" http://a , ,http://b/x/ ", "http://a,http://b/x", &[Fallback::OnNotFound, Fallback::OnNotFound]),
-            ("http://a,off,http://b", "http://a,off", &[Fallback::OnNotFound, Fallback::OnNotFound]),
+            (
+                "https://proxy.golang.org",
+                "https://proxy.golang.org",
+                &[Fallback::OnNotFound],
+            ),
+            (
+                "proxy.example.com",
+                "https://proxy.example.com",
+                &[Fallback::OnNotFound],
+            ),
+            (
+                "http://a,http://b",
+                "http://a,http://b",
+                &[Fallback::OnNotFound, Fallback::OnNotFound],
+            ),
+            (
+                "http://a|http://b",
+                "http://a|http://b",
+                &[Fallback::OnAnyError, Fallback::OnNotFound],
+            ),
+            (
+                " http://a , ,http://b/x/ ",
+                "http://a,http://b/x",
+                &[Fallback::OnNotFound, Fallback::OnNotFound],
+            ),
+            (
+                "http://a,off,http://b",
+                "http://a,off",
+                &[Fallback::OnNotFound, Fallback::OnNotFound],
+            ),
             ("off", "off", &[Fallback::OnNotFound]),
-            ("http://127.0.0.1:8080/base", "http://127.0.0.1:8080/base", &[Fallback::OnNotFound]),
+            (
+                "http://127.0.0.1:8080/base",
+                "http://127.0.0.1:8080/base",
+                &[Fallback::OnNotFound],
+            ),
         ];
         for (input, shown, fallbacks) in ok {
-            let list = UpstreamList::parse(input).unwrap_or_else(|e| panic!("parse({input:?}): {e}"));
+            let list =
+                UpstreamList::parse(input).unwrap_or_else(|e| panic!("parse({input:?}): {e}"));
             assert_eq!(list.to_string(), *shown, "parse({input:?})");
             let got: Vec<Fallback> = list.entries.iter().map(|(_, f)| *f).collect();
             assert_eq!(got, *fallbacks, "parse({input:?})");
@@ -233,12 +291,24 @@ mod tests {
             ("", ListError::Empty),
             (" , |", ListError::Empty),
             ("direct", ListError::DirectUnsupported),
-            ("https://proxy.golang.org,direct", ListError::DirectUnsupported),
+            (
+                "https://proxy.golang.org,direct",
+                ListError::DirectUnsupported,
+            ),
         ];
         for (input, want) in bad {
-            assert_eq!(UpstreamList::parse(input).as_ref().err(), Some(want), "parse({input:?})");
+            assert_eq!(
+                UpstreamList::parse(input).as_ref().err(),
+                Some(want),
+                "parse({input:?})"
+            );
         }
-        for input in ["ftp://a", "file:///srv/proxy", "http://a?x=1", "http://[::1"] {
+        for input in [
+            "ftp://a",
+            "file:///srv/proxy",
+            "http://a?x=1",
+            "http://[::1",
+        ] {
             assert!(
                 matches!(UpstreamList::parse(input), Err(ListError::Invalid { .. })),
                 "parse({input:?}) should be invalid"

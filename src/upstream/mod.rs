@@ -29,7 +29,10 @@ impl Info {
         }
         let fields: Fields = serde_json::from_slice(&raw)
             .map_err(|e| UpstreamError::Invalid(format!("malformed .info: {e}")))?;
-        Ok(Self { raw, version: fields.version })
+        Ok(Self {
+            raw,
+            version: fields.version,
+        })
     }
 }
 
@@ -52,7 +55,11 @@ pub enum UpstreamError {
     #[error("module lookup disabled by upstream=off")]
     Disabled,
     #[error("upstream {url} answered {status}{}", detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default())]
-    Status { url: String, status: u16, detail: Option<String> },
+    Status {
+        url: String,
+        status: u16,
+        detail: Option<String>,
+    },
     #[error("upstream {0} timed out")]
     Timeout(String),
     #[error("upstream {url}: {reason}")]
@@ -81,7 +88,11 @@ pub trait Upstream: Send + Sync {
     async fn latest(&self, module: &ModulePath) -> Result<Info, UpstreamError>;
     /// `.info` of a canonical version or of any query (branch, hash, non-canonical version).
     async fn info(&self, module: &ModulePath, query: &str) -> Result<Info, UpstreamError>;
-    async fn go_mod(&self, module: &ModulePath, version: &Version) -> Result<Vec<u8>, UpstreamError>;
+    async fn go_mod(
+        &self,
+        module: &ModulePath,
+        version: &Version,
+    ) -> Result<Vec<u8>, UpstreamError>;
     /// Streams the zip into `dest`, refusing more than `max_bytes`.
     async fn zip(
         &self,

@@ -24,12 +24,19 @@ pub struct ProxyUpstream {
 
 impl ProxyUpstream {
     pub fn new(base: &Url, client: reqwest::Client, timeout: Duration) -> Self {
-        Self { base: base.as_str().trim_end_matches('/').to_string(), client, timeout }
+        Self {
+            base: base.as_str().trim_end_matches('/').to_string(),
+            client,
+            timeout,
+        }
     }
 
     /// A client suited to upstream proxies: pooled, no overall timeout (zips set their own
     /// silence limit), redirects followed as the go command does.
-    pub fn client(connect_timeout: Duration, read_timeout: Duration) -> Result<reqwest::Client, reqwest::Error> {
+    pub fn client(
+        connect_timeout: Duration,
+        read_timeout: Duration,
+    ) -> Result<reqwest::Client, reqwest::Error> {
         reqwest::Client::builder()
             .connect_timeout(connect_timeout)
             .read_timeout(read_timeout)
@@ -43,7 +50,11 @@ impl ProxyUpstream {
         format!("{}/{}/{}", self.base, module.escaped(), tail)
     }
 
-    async fn get(&self, url: &str, timeout: Option<Duration>) -> Result<reqwest::Response, UpstreamError> {
+    async fn get(
+        &self,
+        url: &str,
+        timeout: Option<Duration>,
+    ) -> Result<reqwest::Response, UpstreamError> {
         let mut req = self.client.get(url);
         if let Some(t) = timeout {
             req = req.timeout(t);
@@ -58,21 +69,32 @@ impl ProxyUpstream {
         Err(match status {
             404 => UpstreamError::NotFound(msg),
             410 => UpstreamError::Gone(msg),
-            _ => UpstreamError::Status { url: url.to_string(), status, detail },
+            _ => UpstreamError::Status {
+                url: url.to_string(),
+                status,
+                detail,
+            },
         })
     }
 
     async fn small_body(&self, url: &str) -> Result<Vec<u8>, UpstreamError> {
         let resp = self.get(url, Some(self.timeout)).await?;
-        if resp.content_length().is_some_and(|n| n > MAX_METADATA_BYTES as u64) {
-            return Err(UpstreamError::Invalid(format!("{url}: answer larger than {MAX_METADATA_BYTES} bytes")));
+        if resp
+            .content_length()
+            .is_some_and(|n| n > MAX_METADATA_BYTES as u64)
+        {
+            return Err(UpstreamError::Invalid(format!(
+                "{url}: answer larger than {MAX_METADATA_BYTES} bytes"
+            )));
         }
         let mut body = Vec::new();
         let mut stream = resp.bytes_stream();
         while let Some(chunk) = stream.next().await {
             let chunk = chunk.map_err(|e| transport(url, e))?;
             if body.len() + chunk.len() > MAX_METADATA_BYTES {
-                return Err(UpstreamError::Invalid(format!("{url}: answer larger than {MAX_METADATA_BYTES} bytes")));
+                return Err(UpstreamError::Invalid(format!(
+                    "{url}: answer larger than {MAX_METADATA_BYTES} bytes"
+                )));
             }
             body.extend_from_slice(&chunk);
         }
@@ -91,7 +113,10 @@ fn transport(url: &str, e: reqwest::Error) -> UpstreamError {
             reason = format!("{reason}: {s}");
             src = s.source();
         }
-        UpstreamError::Transport { url: url.to_string(), reason }
+        UpstreamError::Transport {
+            url: url.to_string(),
+            reason,
+        }
     }
 }
 
@@ -107,7 +132,12 @@ async fn error_detail(resp: reqwest::Response) -> Option<String> {
     }
     let body = resp.bytes().await.ok()?;
     let text = String::from_utf8_lossy(&body[..body.len().min(1024)]).into_owned();
-    let text: String = text.lines().take_while(|l| !l.trim().is_empty()).take(4).collect::<Vec<_>>().join(" ");
+    let text: String = text
+        .lines()
+        .take_while(|l| !l.trim().is_empty())
+        .take(4)
+        .collect::<Vec<_>>()
+        .join(" ");
     (!text.is_empty()).then_some(text)
 }
 
@@ -127,13 +157,23 @@ impl Upstream for ProxyUpstream {
     }
 
     async fn info(&self, module: &ModulePath, query: &str) -> Result<Info, UpstreamError> {
-        let escaped = module::escape_version(query).map_err(|e| UpstreamError::NotFound(e.to_string()))?;
-        Info::parse(self.small_body(&self.url(module, &format!("@v/{escaped}.info"))).await?)
+        let escaped =
+            module::escape_version(query).map_err(|e| UpstreamError::NotFound(e.to_string()))?;
+        Info::parse(
+            self.small_body(&self.url(module, &format!("@v/{escaped}.info")))
+                .await?,
+        )
     }
 
-    async fn go_mod(&self, module: &ModulePath, version: &Version) -> Result<Vec<u8>, UpstreamError> {
-        let escaped = module::escape_version(version.as_str()).map_err(|e| UpstreamError::NotFound(e.to_string()))?;
-        self.small_body(&self.url(module, &format!("@v/{escaped}.mod"))).await
+    async fn go_mod(
+        &self,
+        module: &ModulePath,
+        version: &Version,
+    ) -> Result<Vec<u8>, UpstreamError> {
+        let escaped = module::escape_version(version.as_str())
+            .map_err(|e| UpstreamError::NotFound(e.to_string()))?;
+        self.small_body(&self.url(module, &format!("@v/{escaped}.mod")))
+            .await
     }
 
     async fn zip(
@@ -143,7 +183,8 @@ impl Upstream for ProxyUpstream {
         dest: &Path,
         max_bytes: u64,
     ) -> Result<ZipDownload, UpstreamError> {
-        let escaped = module::escape_version(version.as_str()).map_err(|e| UpstreamError::NotFound(e.to_string()))?;
+        let escaped = module::escape_version(version.as_str())
+            .map_err(|e| UpstreamError::NotFound(e.to_string()))?;
         let url = self.url(module, &format!("@v/{escaped}.zip"));
         let resp = self.get(&url, None).await?;
         if resp.content_length().is_some_and(|n| n > max_bytes) {
@@ -166,8 +207,15 @@ impl Upstream for ProxyUpstream {
         }
         file.flush().await.map_err(io)?;
         if declared.is_some_and(|n| n != size) {
-            return Err(UpstreamError::Invalid(format!("zip truncated: got {size} of {} bytes", declared.unwrap_or(0))));
+            return Err(UpstreamError::Invalid(format!(
+                "zip truncated: got {size} of {} bytes",
+                declared.unwrap_or(0)
+            )));
         }
-        Ok(ZipDownload { size, sha256: hasher.finalize().into(), source: self.base.clone() })
+        Ok(ZipDownload {
+            size,
+            sha256: hasher.finalize().into(),
+            source: self.base.clone(),
+        })
     }
 }

@@ -22,15 +22,29 @@ async fn build_through(app: &TestApp, upstream: &TestUpstream) {
         ("github.com/agoratest/big", "v1.0.0"),
     ] {
         let suffix = format!("{}/@v/{}.zip", esc(module), esc(version));
-        assert_eq!(upstream.hits_ending(&suffix), 1, "{suffix}: {:?}", upstream.hits());
+        assert_eq!(
+            upstream.hits_ending(&suffix),
+            1,
+            "{suffix}: {:?}",
+            upstream.hits()
+        );
     }
     let goproxy = app.address.clone();
     tokio::task::spawn_blocking(move || build_app_through(&goproxy))
         .await
         .expect("join")
         .unwrap_or_else(|e| panic!("second go build through agora: {e}"));
-    let zips = upstream.hits().iter().filter(|h| h.ends_with(".zip")).count();
-    assert_eq!(zips, 4, "the second build fetched again: {:?}", upstream.hits());
+    let zips = upstream
+        .hits()
+        .iter()
+        .filter(|h| h.ends_with(".zip"))
+        .count();
+    assert_eq!(
+        zips,
+        4,
+        "the second build fetched again: {:?}",
+        upstream.hits()
+    );
     let _ = f;
 }
 

@@ -17,7 +17,8 @@ const CAPS: &str = "github.com/Agora-Test/Caps";
 fn zip_with(names: &[&str]) -> Bytes {
     let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     for name in names {
-        w.start_file(*name, zip::write::SimpleFileOptions::default()).expect("entry");
+        w.start_file(*name, zip::write::SimpleFileOptions::default())
+            .expect("entry");
         w.write_all(b"package caps\n").expect("write");
     }
     Bytes::from(w.finish().expect("finish").into_inner())
@@ -26,7 +27,12 @@ fn zip_with(names: &[&str]) -> Bytes {
 #[sqlx::test(migrations = "migrations/postgres")]
 async fn upstream_faults_store_nothing(pool: sqlx::PgPool) {
     let upstream = TestUpstream::start(go_fixture().tree.clone());
-    let app = spawn_app_with(pg_store(pool), &upstream.url(), &[("AGORA_FETCH__UPSTREAM_TIMEOUT_SECS", "1")]).await;
+    let app = spawn_app_with(
+        pg_store(pool),
+        &upstream.url(),
+        &[("AGORA_FETCH__UPSTREAM_TIMEOUT_SECS", "1")],
+    )
+    .await;
     let zip_path = format!("/{}/@v/v1.0.0.zip", esc(CAPS));
     let module = ModulePath::parse(CAPS).expect("path");
     let version = Version::parse("v1.0.0").expect("version");
@@ -35,30 +41,83 @@ async fn upstream_faults_store_nothing(pool: sqlx::PgPool) {
     let cases: Vec<(&str, &str, Fault, u16, &str)> = vec![
         ("500 on zip", "v1.0.0.zip", Fault::Status(500), 502, "500"),
         ("500 on info", "v1.0.0.info", Fault::Status(500), 502, "500"),
-        ("slow zip", "v1.0.0.zip", Fault::Delay(Duration::from_secs(3)), 504, "timed out"),
+        (
+            "slow zip",
+            "v1.0.0.zip",
+            Fault::Delay(Duration::from_secs(3)),
+            504,
+            "timed out",
+        ),
         ("truncated zip", "v1.0.0.zip", Fault::Truncate, 502, ""),
-        ("zip with a bad prefix", "v1.0.0.zip", Fault::Body(zip_with(&["example.com/other@v1.0.0/caps.go"])), 502, "zip"),
-        ("not a zip", "v1.0.0.zip", Fault::Body(Bytes::from_static(b"<html>login</html>")), 502, "zip"),
-        (".info for another version", "v1.0.0.info", Fault::Body(other_info), 502, "v1.0.1"),
-        (".info that is not JSON", "v1.0.0.info", Fault::Body(Bytes::from_static(b"nope")), 502, "info"),
-        (".mod for another module", "v1.0.0.mod", Fault::Body(Bytes::from_static(b"module example.com/else\n")), 502, "example.com/else"),
+        (
+            "zip with a bad prefix",
+            "v1.0.0.zip",
+            Fault::Body(zip_with(&["example.com/other@v1.0.0/caps.go"])),
+            502,
+            "zip",
+        ),
+        (
+            "not a zip",
+            "v1.0.0.zip",
+            Fault::Body(Bytes::from_static(b"<html>login</html>")),
+            502,
+            "zip",
+        ),
+        (
+            ".info for another version",
+            "v1.0.0.info",
+            Fault::Body(other_info),
+            502,
+            "v1.0.1",
+        ),
+        (
+            ".info that is not JSON",
+            "v1.0.0.info",
+            Fault::Body(Bytes::from_static(b"nope")),
+            502,
+            "info",
+        ),
+        (
+            ".mod for another module",
+            "v1.0.0.mod",
+            Fault::Body(Bytes::from_static(b"module example.com/else\n")),
+            502,
+            "example.com/else",
+        ),
     ];
     for (name, file, fault, want, reason) in cases {
         upstream.fault(&format!("{}/@v/{file}", esc(CAPS)), fault, Some(1));
         let (status, body) = app.fetch(&zip_path).await;
         let body = String::from_utf8_lossy(&body);
         assert_eq!(status, want, "{name}: {body}");
-        assert!(body.contains(reason), "{name}: reason {body:?} should mention {reason:?}");
-        assert!(app.store.version(&module, &version).await.expect("store").is_none(), "{name}: something was stored");
+        assert!(
+            body.contains(reason),
+            "{name}: reason {body:?} should mention {reason:?}"
+        );
+        assert!(
+            app.store
+                .version(&module, &version)
+                .await
+                .expect("store")
+                .is_none(),
+            "{name}: something was stored"
+        );
         upstream.clear_faults();
     }
 
     // Healthy again: served and stored, byte for byte.
     let (status, body) = app.fetch(&zip_path).await;
     assert_eq!(status, 200);
-    let want = std::fs::read(go_fixture().tree.join(esc(CAPS)).join("@v/v1.0.0.zip")).expect("tree zip");
+    let want =
+        std::fs::read(go_fixture().tree.join(esc(CAPS)).join("@v/v1.0.0.zip")).expect("tree zip");
     assert_eq!(body.as_ref(), want.as_slice());
-    assert!(app.store.version(&module, &version).await.expect("store").is_some());
+    assert!(
+        app.store
+            .version(&module, &version)
+            .await
+            .expect("store")
+            .is_some()
+    );
 }
 
 #[sqlx::test(migrations = "migrations/postgres")]
@@ -71,11 +130,47 @@ async fn fallback_follows_goproxy_rules(pool: sqlx::PgPool) {
     let path = format!("/{}/@v/v1.0.0.info", esc(CAPS));
 
     // `,` moves on after 404 only; `|` after any error.
-    let comma = spawn_app_with(pg_store(pool.clone()), &format!("{},{}", empty.url(), good.url()), &[]).await;
+    let comma = spawn_app_with(
+        pg_store(pool.clone()),
+        &format!("{},{}", empty.url(), good.url()),
+        &[],
+    )
+    .await;
     assert_eq!(comma.fetch(&path).await.0, 200);
-    let stop = spawn_app_with(pg_store(pool.clone()), &format!("{},{}", broken.url(), good.url()), &[]).await;
-    assert_eq!(stop.fetch(&format!("/{}/@v/list", esc("github.com/agoratest/big"))).await.0, 200);
-    assert_eq!(stop.fetch(&format!("/{}/@v/v1.0.0.info", esc("github.com/agoratest/big"))).await.0, 502);
-    let pipe = spawn_app_with(pg_store(pool), &format!("{}|{}", broken.url(), good.url()), &[]).await;
-    assert_eq!(pipe.fetch(&format!("/{}/@v/v1.0.0.info", esc("github.com/agoratest/big"))).await.0, 200);
+    let stop = spawn_app_with(
+        pg_store(pool.clone()),
+        &format!("{},{}", broken.url(), good.url()),
+        &[],
+    )
+    .await;
+    assert_eq!(
+        stop.fetch(&format!("/{}/@v/list", esc("github.com/agoratest/big")))
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        stop.fetch(&format!(
+            "/{}/@v/v1.0.0.info",
+            esc("github.com/agoratest/big")
+        ))
+        .await
+        .0,
+        502
+    );
+    let pipe = spawn_app_with(
+        pg_store(pool),
+        &format!("{}|{}", broken.url(), good.url()),
+        &[],
+    )
+    .await;
+    assert_eq!(
+        pipe.fetch(&format!(
+            "/{}/@v/v1.0.0.info",
+            esc("github.com/agoratest/big")
+        ))
+        .await
+        .0,
+        200
+    );
 }

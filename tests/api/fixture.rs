@@ -28,8 +28,15 @@ pub fn go_fixture() -> &'static GoFixture {
 
 pub fn go_binary() -> PathBuf {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/ensure-go.sh");
-    let out = Command::new("bash").arg(&script).output().expect("running scripts/ensure-go.sh");
-    assert!(out.status.success(), "ensure-go.sh failed: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("bash")
+        .arg(&script)
+        .output()
+        .expect("running scripts/ensure-go.sh");
+    assert!(
+        out.status.success(),
+        "ensure-go.sh failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     PathBuf::from(String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
@@ -88,7 +95,10 @@ fn write(dir: &Path, rel: &str, data: &[u8]) -> Result<(), String> {
 }
 
 /// A repository with one commit per (files, tag) step.
-fn repo(root: &Path, name: &str, steps: &[(&[(&str, &[u8])], &str)]) -> Result<PathBuf, String> {
+/// Files of one commit, and the tag it gets.
+type Step<'a> = (&'a [(&'a str, &'a [u8])], &'a str);
+
+fn repo(root: &Path, name: &str, steps: &[Step<'_>]) -> Result<PathBuf, String> {
     let dir = root.join("repos").join(name);
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     git(&dir, &["init", "-q", "-b", "main"])?;
@@ -128,59 +138,106 @@ fn build() -> Result<GoFixture, String> {
         (
             "github.com/Agora-Test/Caps",
             "caps",
-            repo(&root, "caps", &[(
-                &[
-                    ("go.mod", b"module github.com/Agora-Test/Caps\n\ngo 1.21\n"),
-                    ("caps.go", b"package caps\n\nfunc Name() string { return \"caps\" }\n"),
-                    ("LICENSE", b"Test licence\n"),
-                ],
-                "v1.0.0",
-            )])?,
+            repo(
+                &root,
+                "caps",
+                &[(
+                    &[
+                        ("go.mod", b"module github.com/Agora-Test/Caps\n\ngo 1.21\n"),
+                        (
+                            "caps.go",
+                            b"package caps\n\nfunc Name() string { return \"caps\" }\n",
+                        ),
+                        ("LICENSE", b"Test licence\n"),
+                    ],
+                    "v1.0.0",
+                )],
+            )?,
         ),
         (
             "github.com/agoratest/multi",
             "multi",
-            repo(&root, "multi", &[
-                (
-                    &[
-                        ("go.mod", b"module github.com/agoratest/multi\n\ngo 1.21\n"),
-                        ("multi.go", b"package multi\n\nfunc Major() int { return 1 }\n"),
-                    ],
-                    "v1.0.0",
-                ),
-                (
-                    &[
-                        ("go.mod", b"module github.com/agoratest/multi/v2\n\ngo 1.21\n"),
-                        ("multi.go", b"package multi\n\nfunc Major() int { return 2 }\n"),
-                    ],
-                    "v2.1.0",
-                ),
-            ])?,
+            repo(
+                &root,
+                "multi",
+                &[
+                    (
+                        &[
+                            ("go.mod", b"module github.com/agoratest/multi\n\ngo 1.21\n"),
+                            (
+                                "multi.go",
+                                b"package multi\n\nfunc Major() int { return 1 }\n",
+                            ),
+                        ],
+                        "v1.0.0",
+                    ),
+                    (
+                        &[
+                            (
+                                "go.mod",
+                                b"module github.com/agoratest/multi/v2\n\ngo 1.21\n",
+                            ),
+                            (
+                                "multi.go",
+                                b"package multi\n\nfunc Major() int { return 2 }\n",
+                            ),
+                        ],
+                        "v2.1.0",
+                    ),
+                ],
+            )?,
         ),
         (
             "github.com/agoratest/legacy",
             "legacy",
-            repo(&root, "legacy", &[
-                (&[("legacy.go", b"package legacy\n\nfunc Era() string { return \"one\" }\n")], "v1.0.0"),
-                (&[("legacy.go", b"package legacy\n\nfunc Era() string { return \"two\" }\n")], "v2.0.0"),
-            ])?,
+            repo(
+                &root,
+                "legacy",
+                &[
+                    (
+                        &[(
+                            "legacy.go",
+                            b"package legacy\n\nfunc Era() string { return \"one\" }\n",
+                        )],
+                        "v1.0.0",
+                    ),
+                    (
+                        &[(
+                            "legacy.go",
+                            b"package legacy\n\nfunc Era() string { return \"two\" }\n",
+                        )],
+                        "v2.0.0",
+                    ),
+                ],
+            )?,
         ),
         (
             "github.com/agoratest/big",
             "big",
-            repo(&root, "big", &[(
-                &[
-                    ("go.mod", b"module github.com/agoratest/big\n\ngo 1.21\n"),
-                    ("big.go", b"package big\n\nfunc Size() int { return 22020096 }\n"),
-                    ("data.bin", &big),
-                ],
-                "v1.0.0",
-            )])?,
+            repo(
+                &root,
+                "big",
+                &[(
+                    &[
+                        ("go.mod", b"module github.com/agoratest/big\n\ngo 1.21\n"),
+                        (
+                            "big.go",
+                            b"package big\n\nfunc Size() int { return 22020096 }\n",
+                        ),
+                        ("data.bin", &big),
+                    ],
+                    "v1.0.0",
+                )],
+            )?,
         ),
     ];
     let mut gitconfig = String::from("[protocol \"file\"]\n\tallow = always\n");
     for (module, _, dir) in &repos {
-        gitconfig.push_str(&format!("[url \"file://{}\"]\n\tinsteadOf = https://{}\n", dir.display(), module));
+        gitconfig.push_str(&format!(
+            "[url \"file://{}\"]\n\tinsteadOf = https://{}\n",
+            dir.display(),
+            module
+        ));
     }
     write(&root, "gitconfig", gitconfig.as_bytes())?;
 
@@ -201,15 +258,22 @@ fn build() -> Result<GoFixture, String> {
     run(tidy.current_dir(&app).args(["mod", "tidy"]))?;
     let mut all = Command::new(&go);
     go_env(&mut all, &root, &modcache, "direct");
-    run(all.current_dir(&app).args(["mod", "download", "-json", "all"]))?;
+    run(all
+        .current_dir(&app)
+        .args(["mod", "download", "-json", "all"]))?;
     // Older versions too, so lists have more than one entry.
     for (module, _, _) in &repos {
         let mut dl = Command::new(&go);
         go_env(&mut dl, &root, &modcache, "direct");
-        run(dl.current_dir(&app).args(["mod", "download", "-json", &format!("{module}@v1.0.0")]))?;
+        run(dl
+            .current_dir(&app)
+            .args(["mod", "download", "-json", &format!("{module}@v1.0.0")]))?;
     }
     let tree = root.join("tree");
-    run(Command::new("cp").arg("-r").arg(modcache.join("cache/download")).arg(&tree))?;
+    run(Command::new("cp")
+        .arg("-r")
+        .arg(modcache.join("cache/download"))
+        .arg(&tree))?;
     Ok(GoFixture {
         go,
         root,
@@ -238,13 +302,19 @@ pub fn build_app_through(goproxy: &str) -> Result<String, String> {
     let mut build = Command::new(&f.go);
     go_env(&mut build, &f.root, &modcache, goproxy);
     // -mod=readonly: go.sum must already hold every hash; a mismatch fails the build.
-    run(build.current_dir(&app).args(["build", "-mod=readonly", "-o", "app-bin", "."]))?;
+    run(build
+        .current_dir(&app)
+        .args(["build", "-mod=readonly", "-o", "app-bin", "."]))?;
     let mut verify = Command::new(&f.go);
     go_env(&mut verify, &f.root, &modcache, goproxy);
-    run(verify.current_dir(&app).args(["mod", "download", "-json", "all"]))?;
+    run(verify
+        .current_dir(&app)
+        .args(["mod", "download", "-json", "all"]))?;
     let go_sum_after = std::fs::read_to_string(app.join("go.sum")).map_err(|e| e.to_string())?;
     if go_sum_before != go_sum_after {
-        return Err(format!("go.sum changed:\n{go_sum_before}\n---\n{go_sum_after}"));
+        return Err(format!(
+            "go.sum changed:\n{go_sum_before}\n---\n{go_sum_after}"
+        ));
     }
     run(&mut Command::new(app.join("app-bin")))
 }

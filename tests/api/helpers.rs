@@ -19,7 +19,10 @@ static TRACING: Once = Once::new();
 pub fn init_tracing() {
     TRACING.call_once(|| {
         if std::env::var_os("TEST_LOG").is_some() {
-            let _ = tracing_subscriber::fmt().with_env_filter("info,sqlx=warn").with_test_writer().try_init();
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter("info,sqlx=warn")
+                .with_test_writer()
+                .try_init();
         }
     });
 }
@@ -39,26 +42,43 @@ pub fn settings(upstream: &str, data_dir: &std::path::Path, extra: &[(&str, &str
     for (k, v) in extra {
         env.insert(k.to_string(), v.to_string());
     }
-    Settings::load_from(Sources { file: None, env: Some(env) }).expect("test settings")
+    Settings::load_from(Sources {
+        file: None,
+        env: Some(env),
+    })
+    .expect("test settings")
 }
 
 pub async fn spawn_app(store: Arc<dyn Store>, upstream: &str) -> TestApp {
     spawn_app_with(store, upstream, &[]).await
 }
 
-pub async fn spawn_app_with(store: Arc<dyn Store>, upstream: &str, extra: &[(&str, &str)]) -> TestApp {
+pub async fn spawn_app_with(
+    store: Arc<dyn Store>,
+    upstream: &str,
+    extra: &[(&str, &str)],
+) -> TestApp {
     init_tracing();
     let data = tempfile::tempdir().expect("data dir");
     let settings = settings(upstream, data.path(), extra);
     let app = Application::build_with_store(&settings, store.clone()).expect("build app");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
-    TestApp { address, client: reqwest::Client::new(), store, _data: data }
+    TestApp {
+        address,
+        client: reqwest::Client::new(),
+        store,
+        _data: data,
+    }
 }
 
 impl TestApp {
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client.get(format!("{}{}", self.address, path)).send().await.expect("request")
+        self.client
+            .get(format!("{}{}", self.address, path))
+            .send()
+            .await
+            .expect("request")
     }
 
     /// Status and body text of a GET.
@@ -80,6 +100,12 @@ pub fn sqlite_store(pool: sqlx::SqlitePool) -> Arc<dyn Store> {
 /// The `!`-escaped form of a module path or version, as the go command sends it.
 pub fn esc(s: &str) -> String {
     s.chars()
-        .flat_map(|c| if c.is_ascii_uppercase() { vec!['!', c.to_ascii_lowercase()] } else { vec![c] })
+        .flat_map(|c| {
+            if c.is_ascii_uppercase() {
+                vec!['!', c.to_ascii_lowercase()]
+            } else {
+                vec![c]
+            }
+        })
         .collect()
 }

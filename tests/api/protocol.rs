@@ -23,32 +23,94 @@ async fn serves_every_endpoint_with_the_right_headers(pool: sqlx::PgPool) {
         body: Vec<u8>,
     }
     let cases = [
-        Case { path: format!("{base}/list"), content_type: "text/plain; charset=utf-8", cache: "public, max-age=60", body: b"v1.0.0\n".to_vec() },
-        Case { path: format!("{base}/v1.0.0.info"), content_type: "application/json", cache: "immutable", body: tree_file(CAPS, "v1.0.0.info") },
-        Case { path: format!("{base}/v1.0.0.mod"), content_type: "text/plain; charset=utf-8", cache: "immutable", body: tree_file(CAPS, "v1.0.0.mod") },
-        Case { path: format!("{base}/v1.0.0.zip"), content_type: "application/zip", cache: "immutable", body: tree_file(CAPS, "v1.0.0.zip") },
+        Case {
+            path: format!("{base}/list"),
+            content_type: "text/plain; charset=utf-8",
+            cache: "public, max-age=60",
+            body: b"v1.0.0\n".to_vec(),
+        },
+        Case {
+            path: format!("{base}/v1.0.0.info"),
+            content_type: "application/json",
+            cache: "immutable",
+            body: tree_file(CAPS, "v1.0.0.info"),
+        },
+        Case {
+            path: format!("{base}/v1.0.0.mod"),
+            content_type: "text/plain; charset=utf-8",
+            cache: "immutable",
+            body: tree_file(CAPS, "v1.0.0.mod"),
+        },
+        Case {
+            path: format!("{base}/v1.0.0.zip"),
+            content_type: "application/zip",
+            cache: "immutable",
+            body: tree_file(CAPS, "v1.0.0.zip"),
+        },
     ];
     for c in cases {
         let resp = app.get(&c.path).await;
         assert_eq!(resp.status().as_u16(), 200, "{}", c.path);
         let h = resp.headers().clone();
-        assert_eq!(h.get("content-type").and_then(|v| v.to_str().ok()), Some(c.content_type), "{}", c.path);
-        let cache = h.get("cache-control").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
-        assert!(cache.contains(c.cache), "{}: cache-control {cache:?}", c.path);
-        assert_eq!(h.get("content-length").and_then(|v| v.to_str().ok()), Some(c.body.len().to_string().as_str()), "{}", c.path);
-        assert_eq!(resp.bytes().await.expect("body").as_ref(), c.body.as_slice(), "{}", c.path);
+        assert_eq!(
+            h.get("content-type").and_then(|v| v.to_str().ok()),
+            Some(c.content_type),
+            "{}",
+            c.path
+        );
+        let cache = h
+            .get("cache-control")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        assert!(
+            cache.contains(c.cache),
+            "{}: cache-control {cache:?}",
+            c.path
+        );
+        assert_eq!(
+            h.get("content-length").and_then(|v| v.to_str().ok()),
+            Some(c.body.len().to_string().as_str()),
+            "{}",
+            c.path
+        );
+        assert_eq!(
+            resp.bytes().await.expect("body").as_ref(),
+            c.body.as_slice(),
+            "{}",
+            c.path
+        );
     }
 
     // Zips carry an ETag, honour If-None-Match, and answer HEAD with the length and no body.
     let zip = format!("{base}/v1.0.0.zip");
     let resp = app.get(&zip).await;
-    let etag = resp.headers().get("etag").expect("etag").to_str().expect("ascii").to_string();
-    let resp = app.client.get(format!("{}{zip}", app.address)).header("if-none-match", &etag).send().await.expect("get");
+    let etag = resp
+        .headers()
+        .get("etag")
+        .expect("etag")
+        .to_str()
+        .expect("ascii")
+        .to_string();
+    let resp = app
+        .client
+        .get(format!("{}{zip}", app.address))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .expect("get");
     assert_eq!(resp.status().as_u16(), 304);
-    let resp = app.client.head(format!("{}{zip}", app.address)).send().await.expect("head");
+    let resp = app
+        .client
+        .head(format!("{}{zip}", app.address))
+        .send()
+        .await
+        .expect("head");
     assert_eq!(resp.status().as_u16(), 200);
     assert_eq!(
-        resp.headers().get("content-length").and_then(|v| v.to_str().ok()),
+        resp.headers()
+            .get("content-length")
+            .and_then(|v| v.to_str().ok()),
         Some(tree_file(CAPS, "v1.0.0.zip").len().to_string().as_str())
     );
     assert!(resp.bytes().await.expect("body").is_empty());
@@ -59,27 +121,50 @@ async fn queries_are_answered_with_the_canonical_version(pool: sqlx::PgPool) {
     // A tree where the branch `main` and the short form `v1` resolve to v1.0.0.
     let dir = tempfile::tempdir().expect("tmp");
     let tree = dir.path().join("tree");
-    std::process::Command::new("cp").arg("-r").arg(&go_fixture().tree).arg(&tree).status().expect("cp");
+    std::process::Command::new("cp")
+        .arg("-r")
+        .arg(&go_fixture().tree)
+        .arg(&tree)
+        .status()
+        .expect("cp");
     let info = tree_file(CAPS, "v1.0.0.info");
     for q in ["main", "v1"] {
-        std::fs::write(tree.join(esc(CAPS)).join("@v").join(format!("{q}.info")), &info).expect("write");
+        std::fs::write(
+            tree.join(esc(CAPS)).join("@v").join(format!("{q}.info")),
+            &info,
+        )
+        .expect("write");
     }
     // v2.0.0 of an unsuffixed path is a query too: the upstream knows it as +incompatible.
     let legacy = "github.com/agoratest/legacy";
-    std::fs::write(tree.join(legacy).join("@v/v2.0.0.info"), tree_file(legacy, "v2.0.0+incompatible.info")).expect("write");
+    std::fs::write(
+        tree.join(legacy).join("@v/v2.0.0.info"),
+        tree_file(legacy, "v2.0.0+incompatible.info"),
+    )
+    .expect("write");
     let upstream = TestUpstream::start(tree);
     let app = spawn_app(pg_store(pool), &upstream.url()).await;
     for q in ["main", "v1"] {
         let resp = app.get(&format!("/{}/@v/{q}.info", esc(CAPS))).await;
         assert_eq!(resp.status().as_u16(), 200, "{q}");
-        let cache = resp.headers().get("cache-control").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
-        assert!(!cache.contains("immutable"), "{q}: a query answer may change: {cache}");
-        let body: serde_json::Value = serde_json::from_slice(&resp.bytes().await.expect("body")).expect("json");
+        let cache = resp
+            .headers()
+            .get("cache-control")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        assert!(
+            !cache.contains("immutable"),
+            "{q}: a query answer may change: {cache}"
+        );
+        let body: serde_json::Value =
+            serde_json::from_slice(&resp.bytes().await.expect("body")).expect("json");
         assert_eq!(body["Version"], "v1.0.0", "{q}");
     }
     let resp = app.get(&format!("/{legacy}/@v/v2.0.0.info")).await;
     assert_eq!(resp.status().as_u16(), 200);
-    let body: serde_json::Value = serde_json::from_slice(&resp.bytes().await.expect("body")).expect("json");
+    let body: serde_json::Value =
+        serde_json::from_slice(&resp.bytes().await.expect("body")).expect("json");
     assert_eq!(body["Version"], "v2.0.0+incompatible");
     drop(dir);
 }
@@ -112,13 +197,26 @@ async fn bad_input_gets_a_clear_4xx_and_the_server_keeps_serving(pool: sqlx::PgP
     for (path, want) in cases {
         let resp = app.get(&path).await;
         let status = resp.status().as_u16();
-        let ct = resp.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+        let ct = resp
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
         let body = resp.text().await.unwrap_or_default();
         assert_eq!(status, want, "{path}: {body}");
         assert!(ct.starts_with("text/plain"), "{path}: content-type {ct}");
-        assert!(!body.trim().is_empty() && body.lines().count() == 1, "{path}: reason {body:?}");
+        assert!(
+            !body.trim().is_empty() && body.lines().count() == 1,
+            "{path}: reason {body:?}"
+        );
     }
-    let resp = app.client.post(format!("{}/{}/@v/list", app.address, esc(CAPS))).send().await.expect("post");
+    let resp = app
+        .client
+        .post(format!("{}/{}/@v/list", app.address, esc(CAPS)))
+        .send()
+        .await
+        .expect("post");
     assert_eq!(resp.status().as_u16(), 405);
     assert_eq!(app.fetch("/healthz").await.0, 200);
     assert_eq!(app.fetch(&format!("/{}/@v/list", esc(CAPS))).await.0, 200);

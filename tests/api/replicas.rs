@@ -24,7 +24,11 @@ impl Drop for Replica {
 /// The database URL of the test's own database.
 fn database_url(pool: &sqlx::PgPool) -> String {
     let base = std::env::var("DATABASE_URL").expect("DATABASE_URL");
-    let db = pool.connect_options().get_database().expect("database name").to_string();
+    let db = pool
+        .connect_options()
+        .get_database()
+        .expect("database name")
+        .to_string();
     let (server, _) = base.rsplit_once('/').expect("database url has a path");
     format!("{server}/{db}")
 }
@@ -47,14 +51,23 @@ fn start_replica(database_url: &str, upstream: &str, data: &std::path::Path) -> 
     let stdout = child.stdout.take().expect("stdout");
     let mut lines = BufReader::new(stdout).lines();
     let port = loop {
-        let line = lines.next().expect("agora exited before serving").expect("read");
-        if let Some(v) = serde_json::from_str::<serde_json::Value>(&line).ok().filter(|v| v["fields"]["message"] == "agora serving") {
+        let line = lines
+            .next()
+            .expect("agora exited before serving")
+            .expect("read");
+        if let Some(v) = serde_json::from_str::<serde_json::Value>(&line)
+            .ok()
+            .filter(|v| v["fields"]["message"] == "agora serving")
+        {
             break v["fields"]["port"].as_u64().expect("port") as u16;
         }
     };
     // Keep draining its log so it never blocks on a full pipe.
     std::thread::spawn(move || for _ in lines {});
-    Replica { child, address: format!("http://127.0.0.1:{port}") }
+    Replica {
+        child,
+        address: format!("http://127.0.0.1:{port}"),
+    }
 }
 
 #[sqlx::test(migrations = "migrations/postgres")]
@@ -62,7 +75,9 @@ async fn one_fetch_per_version_across_three_replicas(pool: sqlx::PgPool) {
     let url = database_url(&pool);
     let upstream = TestUpstream::start(go_fixture().tree.clone());
     let data = tempfile::tempdir().expect("tmp");
-    let replicas: Vec<Replica> = (0..3).map(|i| start_replica(&url, &format!("{}/r{i}", upstream.url()), data.path())).collect();
+    let replicas: Vec<Replica> = (0..3)
+        .map(|i| start_replica(&url, &format!("{}/r{i}", upstream.url()), data.path()))
+        .collect();
 
     // Slow every zip a little so the cold requests really overlap.
     upstream.fault(".zip", Fault::Delay(Duration::from_millis(300)), None);
@@ -86,20 +101,32 @@ async fn one_fetch_per_version_across_three_replicas(pool: sqlx::PgPool) {
             let client = client.clone();
             tokio::spawn(async move {
                 let resp = client.get(&url).send().await.expect("request");
-                (path, resp.status().as_u16(), resp.bytes().await.expect("body"))
+                (
+                    path,
+                    resp.status().as_u16(),
+                    resp.bytes().await.expect("body"),
+                )
             })
         })
         .collect();
     for task in tasks {
         let (path, status, body) = task.await.expect("join");
         assert_eq!(status, 200, "{path}: {}", String::from_utf8_lossy(&body));
-        let (module_esc, file) = path.trim_start_matches('/').split_once("/@v/").expect("path");
+        let (module_esc, file) = path
+            .trim_start_matches('/')
+            .split_once("/@v/")
+            .expect("path");
         let want = std::fs::read(f.tree.join(module_esc).join("@v").join(file)).expect("tree file");
         assert!(body.as_ref() == want.as_slice(), "{path}: wrong bytes");
     }
     for (module, version) in &f.modules {
         let suffix = format!("{}/@v/{}.zip", esc(module), esc(version));
-        assert_eq!(upstream.hits_ending(&suffix), 1, "{suffix} fetched more than once: {:?}", upstream.hits());
+        assert_eq!(
+            upstream.hits_ending(&suffix),
+            1,
+            "{suffix} fetched more than once: {:?}",
+            upstream.hits()
+        );
     }
 }
 
@@ -119,7 +146,13 @@ async fn a_replica_killed_mid_fetch_is_taken_over(pool: sqlx::PgPool) {
         async move { client.get(url).send().await.map(|r| r.status().as_u16()) }
     });
     // A is mid-download when its zip request reaches the upstream.
-    wait_for(|| upstream.hits().iter().any(|h| h.starts_with("/r0/") && h.ends_with(".zip"))).await;
+    wait_for(|| {
+        upstream
+            .hits()
+            .iter()
+            .any(|h| h.starts_with("/r0/") && h.ends_with(".zip"))
+    })
+    .await;
     let from_b = tokio::spawn({
         let (client, url) = (client.clone(), format!("{}{big}", b.address));
         async move {
@@ -129,16 +162,30 @@ async fn a_replica_killed_mid_fetch_is_taken_over(pool: sqlx::PgPool) {
     });
     // B waits on A's lock: it must not fetch while A lives.
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert!(!upstream.hits().iter().any(|h| h.starts_with("/r1/") && h.ends_with(".zip")), "B fetched while A held the lock");
+    assert!(
+        !upstream
+            .hits()
+            .iter()
+            .any(|h| h.starts_with("/r1/") && h.ends_with(".zip")),
+        "B fetched while A held the lock"
+    );
 
     a.child.kill().expect("kill a");
     a.child.wait().expect("reap a");
     upstream.clear_faults();
     let _ = from_a.await;
 
-    let (status, body) = tokio::time::timeout(Duration::from_secs(60), from_b).await.expect("b answered").expect("join");
+    let (status, body) = tokio::time::timeout(Duration::from_secs(60), from_b)
+        .await
+        .expect("b answered")
+        .expect("join");
     assert_eq!(status, 200);
-    let want = std::fs::read(go_fixture().tree.join("github.com/agoratest/big/@v/v1.0.0.zip")).expect("tree zip");
+    let want = std::fs::read(
+        go_fixture()
+            .tree
+            .join("github.com/agoratest/big/@v/v1.0.0.zip"),
+    )
+    .expect("tree zip");
     assert!(body.as_ref() == want.as_slice(), "B served wrong bytes");
 
     // Exactly one complete version stored; no stray chunks from A's attempt.

@@ -40,20 +40,31 @@ pub struct TestUpstream {
 impl TestUpstream {
     /// Serves `root` (a GOPROXY directory tree) on a fresh loopback port.
     pub fn start(root: PathBuf) -> Self {
-        let state = Arc::new(State { root, ..Default::default() });
+        let state = Arc::new(State {
+            root,
+            ..Default::default()
+        });
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind upstream");
         let port = listener.local_addr().expect("addr").port();
         let data = web::Data::from(state.clone());
-        let server = HttpServer::new(move || App::new().app_data(data.clone()).default_service(web::to(serve)))
-            .workers(2)
-            .listen(listener)
-            .expect("listen upstream")
-            .disable_signals()
-            .shutdown_timeout(1)
-            .run();
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(data.clone())
+                .default_service(web::to(serve))
+        })
+        .workers(2)
+        .listen(listener)
+        .expect("listen upstream")
+        .disable_signals()
+        .shutdown_timeout(1)
+        .run();
         let handle = server.handle();
         tokio::spawn(server);
-        Self { port, state, handle }
+        Self {
+            port,
+            state,
+            handle,
+        }
     }
 
     pub fn url(&self) -> String {
@@ -62,7 +73,11 @@ impl TestUpstream {
 
     /// Fails requests whose path ends with `suffix`; `times` limits how many (None: always).
     pub fn fault(&self, suffix: &str, fault: Fault, times: Option<usize>) {
-        self.state.faults.lock().expect("faults").insert(suffix.to_string(), (fault, times));
+        self.state
+            .faults
+            .lock()
+            .expect("faults")
+            .insert(suffix.to_string(), (fault, times));
     }
 
     pub fn clear_faults(&self) {
@@ -107,22 +122,36 @@ async fn serve(req: HttpRequest, state: web::Data<State>) -> HttpResponse {
         }
     };
     // Test trees store paths percent-decoded (`!` escapes only); a `/rN/` prefix names the replica.
-    let decoded = percent_encoding::percent_decode_str(&path).decode_utf8_lossy().into_owned();
+    let decoded = percent_encoding::percent_decode_str(&path)
+        .decode_utf8_lossy()
+        .into_owned();
     let rel = decoded.trim_start_matches('/');
     let rel = match rel.split_once('/') {
-        Some((first, rest)) if first.starts_with('r') && first[1..].chars().all(|c| c.is_ascii_digit()) && !first[1..].is_empty() => rest,
+        Some((first, rest))
+            if first.starts_with('r')
+                && first[1..].chars().all(|c| c.is_ascii_digit())
+                && !first[1..].is_empty() =>
+        {
+            rest
+        }
         _ => rel,
     };
     let file = state.root.join(rel);
     let body = match std::fs::read(&file) {
         Ok(b) if !rel.contains("..") => Bytes::from(b),
-        _ => return HttpResponse::NotFound().content_type("text/plain; charset=utf-8").body(format!("not found: {rel}\n")),
+        _ => {
+            return HttpResponse::NotFound()
+                .content_type("text/plain; charset=utf-8")
+                .body(format!("not found: {rel}\n"));
+        }
     };
     match fault {
         None => HttpResponse::Ok().body(body),
-        Some(Fault::Status(code)) => HttpResponse::build(actix_web::http::StatusCode::from_u16(code).expect("status"))
-            .content_type("text/plain; charset=utf-8")
-            .body(format!("injected {code}\n")),
+        Some(Fault::Status(code)) => {
+            HttpResponse::build(actix_web::http::StatusCode::from_u16(code).expect("status"))
+                .content_type("text/plain; charset=utf-8")
+                .body(format!("injected {code}\n"))
+        }
         Some(Fault::Delay(d)) => {
             tokio::time::sleep(d).await;
             HttpResponse::Ok().body(body)
@@ -134,14 +163,16 @@ async fn serve(req: HttpRequest, state: web::Data<State>) -> HttpResponse {
                 Ok::<Bytes, std::io::Error>(half),
                 Err(std::io::Error::other("injected truncation")),
             ]);
-            HttpResponse::Ok().no_chunking(body.len() as u64).streaming(stream)
+            HttpResponse::Ok()
+                .no_chunking(body.len() as u64)
+                .streaming(stream)
         }
         Some(Fault::Stall) => {
             let half = body.slice(..body.len() / 2);
             let state = state.clone();
             let suffix_path = path.clone();
-            let stall = futures::stream::once(async move { Ok::<Bytes, std::io::Error>(half) }).chain(
-                futures::stream::once(async move {
+            let stall = futures::stream::once(async move { Ok::<Bytes, std::io::Error>(half) })
+                .chain(futures::stream::once(async move {
                     // Hold the connection open until the test clears the fault.
                     loop {
                         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -151,9 +182,10 @@ async fn serve(req: HttpRequest, state: web::Data<State>) -> HttpResponse {
                         }
                     }
                     Err(std::io::Error::other("stall ended"))
-                }),
-            );
-            HttpResponse::Ok().no_chunking(body.len() as u64).streaming(stall)
+                }));
+            HttpResponse::Ok()
+                .no_chunking(body.len() as u64)
+                .streaming(stall)
         }
     }
 }

@@ -131,7 +131,10 @@ pub fn check_zip_reader<R: Read + Seek>(
             continue;
         }
         if let Err(reason) = crate::module::check_file_path(rel) {
-            first_err = Some(ZipError::InvalidFilePath { name, reason });
+            first_err = Some(ZipError::InvalidFilePath {
+                name,
+                reason: Box::new(reason),
+            });
             continue;
         }
         if let Err(e) = collisions.check(&name, rel, is_dir) {

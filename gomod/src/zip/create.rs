@@ -127,7 +127,13 @@ fn plan<F: File>(files: &[F]) -> Result<Plan, ZipError> {
             continue;
         }
         if let Err(reason) = crate::module::check_file_path(p) {
-            record(ZipError::InvalidFilePath { name, reason }, &mut first_err);
+            record(
+                ZipError::InvalidFilePath {
+                    name,
+                    reason: Box::new(reason),
+                },
+                &mut first_err,
+            );
             continue;
         }
         if p.to_lowercase() == "go.mod" && p != "go.mod" {

@@ -180,14 +180,17 @@ pub enum ZipError {
     NonCanonicalVersion { version: String, canonical: String },
     /// `module.Check(path, version)` failed.
     #[error(transparent)]
-    InvalidModule(#[from] InvalidPath),
+    InvalidModule(Box<InvalidPath>),
     #[error("{name:?}: file path is not clean")]
     PathNotClean { name: String },
     #[error("{name:?}: file path is not relative")]
     PathNotRelative { name: String },
     /// `module.CheckFilePath` failed.
     #[error("{name:?}: {reason}")]
-    InvalidFilePath { name: String, reason: InvalidPath },
+    InvalidFilePath {
+        name: String,
+        reason: Box<InvalidPath>,
+    },
     #[error("{name:?}: path does not have prefix {prefix:?}")]
     WrongPrefix { name: String, prefix: String },
     #[error("{name:?}: go.mod files must have lowercase names")]
@@ -245,7 +248,7 @@ pub enum ZipError {
         source: io::Error,
     },
     #[error(transparent)]
-    Hash(#[from] HashError),
+    Hash(Box<HashError>),
 }
 
 impl From<::zip::result::ZipError> for ZipError {
@@ -316,6 +319,19 @@ pub(crate) fn check_module(path: &str, version: &str) -> Result<(), ZipError> {
     }
     crate::module::check(path, version)?;
     Ok(())
+}
+
+// Boxed so `Result<_, ZipError>` stays small on the hot path.
+impl From<InvalidPath> for ZipError {
+    fn from(e: InvalidPath) -> Self {
+        Self::InvalidModule(Box::new(e))
+    }
+}
+
+impl From<HashError> for ZipError {
+    fn from(e: HashError) -> Self {
+        Self::Hash(Box::new(e))
+    }
 }
 
 #[cfg(test)]
