@@ -196,28 +196,25 @@ impl ProxyService {
         })
     }
 
-    async fn latest_stored(
-        &self,
-        module: &ModulePath,
-    ) -> Result<Option<Arc<StoredVersion>>, ServiceError> {
+    /// The version the go command would pick among the stored ones: releases over pre-releases over
+    /// pseudo-versions, skipping what the newest stored go.mod retracts.
+    async fn latest_stored(&self, module: &ModulePath) -> Result<Option<Arc<StoredVersion>>, ServiceError> {
         let versions = self.store.versions(module).await?;
-        let Some(best) = versions
-            .iter()
-            .filter(|v| !gomod::pseudo::is_pseudo_version(v))
-            .max_by(|a, b| {
-                let rank = |v: &str| gomod::semver::prerelease(v).is_empty();
-                rank(a)
-                    .cmp(&rank(b))
-                    .then_with(|| gomod::semver::compare(a, b))
-            })
-            .or_else(|| versions.iter().max_by(|a, b| gomod::semver::compare(a, b)))
-        else {
-            return Ok(None);
+        let pick = |retracted: &dyn Fn(&str) -> bool| {
+            gomod::latest::pick_latest_with_pseudo(versions.iter().map(String::as_str), retracted)
+                .and_then(|v| Version::parse(&v).ok())
         };
-        let Ok(version) = Version::parse(best) else {
-            return Ok(None);
+        let Some(newest) = pick(&|_| false) else { return Ok(None) };
+        let Some(newest_stored) = self.stored(module, &newest).await? else { return Ok(None) };
+        let retractions = gomod::modfile::parse_lax(&newest_stored.go_mod).ok();
+        let chosen = match retractions {
+            Some(file) => pick(&|v| file.is_retracted(v)),
+            None => Some(newest),
         };
-        self.stored(module, &version).await
+        match chosen {
+            Some(v) => self.stored(module, &v).await,
+            None => Ok(None),
+        }
     }
 
     /// `.info` of a canonical version (stored, fetched on a miss) or of a query the upstream resolves.
