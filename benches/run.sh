@@ -18,6 +18,7 @@ need curl curl
 SQLX_OFFLINE=true cargo build --release --quiet
 bin="$root/target/release/agora"
 work=$(mktemp -d /tmp/agora-bench.XXXXXX)
+chmod 755 "$work"  # nginx workers run as www-data
 pids=()
 cleanup() {
   for p in "${pids[@]:-}"; do kill "$p" 2>/dev/null || true; done
@@ -81,7 +82,7 @@ for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$agora_port/healthz" >/dev/
 
 # Warm every file once (this is the miss that fills the store).
 for f in small/@v/v1.0.0.info small/@v/v1.0.0.mod small/@v/v1.0.0.zip large/@v/v1.0.0.zip; do
-  curl -sf -o /dev/null "http://127.0.0.1:$agora_port/example.com/$f"
+  curl -sS -f -o /dev/null "http://127.0.0.1:$agora_port/example.com/$f" || { curl -sS "http://127.0.0.1:$agora_port/example.com/$f"; cat "$work/agora.log"; exit 1; }
 done
 
 rps() { wrk -t2 -c"$2" -d"${DURATION}s" "$1" 2>/dev/null | awk '/Requests\/sec/ {print $2}'; }

@@ -11,6 +11,7 @@ use crate::error::ServiceError;
 use crate::fetch::Fetcher;
 use crate::store::{Store, StoredVersion, ZipStream, zip_stream};
 use crate::upstream::{Info, Upstream, UpstreamError};
+use crate::zipcache::ZipCache;
 use gomod::module::{self, ModulePath};
 use gomod::version::Version;
 
@@ -48,6 +49,9 @@ pub struct ZipAnswer {
 
 pub enum ZipBody {
     Memory(Bytes),
+    /// The replica's local copy.
+    File(tokio::fs::File),
+    /// Straight from the store, chunk by chunk.
     Stream(ZipStream),
 }
 
@@ -59,6 +63,7 @@ pub struct ProxyService {
     hot: moka::sync::Cache<(ModulePath, Version), Arc<StoredVersion>>,
     small_zips: moka::sync::Cache<i64, Bytes>,
     memory_zip_max: u64,
+    disk: Option<Arc<ZipCache>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -71,6 +76,8 @@ pub struct ServiceOptions {
     pub list_ttl: Duration,
     pub memory_bytes: u64,
     pub memory_zip_max: u64,
+    /// Large zips are copied here on first use and served from the file after.
+    pub disk: Option<Arc<ZipCache>>,
 }
 
 impl ProxyService {
@@ -102,6 +109,7 @@ impl ProxyService {
                 .weigher(|_, v: &Bytes| v.len().try_into().unwrap_or(u32::MAX))
                 .build(),
             memory_zip_max: options.memory_zip_max,
+            disk: options.disk,
         }
     }
 
@@ -198,14 +206,21 @@ impl ProxyService {
 
     /// The version the go command would pick among the stored ones: releases over pre-releases over
     /// pseudo-versions, skipping what the newest stored go.mod retracts.
-    async fn latest_stored(&self, module: &ModulePath) -> Result<Option<Arc<StoredVersion>>, ServiceError> {
+    async fn latest_stored(
+        &self,
+        module: &ModulePath,
+    ) -> Result<Option<Arc<StoredVersion>>, ServiceError> {
         let versions = self.store.versions(module).await?;
         let pick = |retracted: &dyn Fn(&str) -> bool| {
             gomod::latest::pick_latest_with_pseudo(versions.iter().map(String::as_str), retracted)
                 .and_then(|v| Version::parse(&v).ok())
         };
-        let Some(newest) = pick(&|_| false) else { return Ok(None) };
-        let Some(newest_stored) = self.stored(module, &newest).await? else { return Ok(None) };
+        let Some(newest) = pick(&|_| false) else {
+            return Ok(None);
+        };
+        let Some(newest_stored) = self.stored(module, &newest).await? else {
+            return Ok(None);
+        };
         let retractions = gomod::modfile::parse_lax(&newest_stored.go_mod).ok();
         let chosen = match retractions {
             Some(file) => pick(&|v| file.is_retracted(v)),
@@ -272,7 +287,7 @@ impl ProxyService {
             self.small_zips.insert(stored.id, bytes.clone());
             ZipBody::Memory(bytes)
         } else {
-            ZipBody::Stream(zip_stream(self.store.clone(), &stored))
+            self.large_zip(&stored).await
         };
         let answer = ZipAnswer {
             size: stored.zip_size,
@@ -284,6 +299,35 @@ impl ProxyService {
             cache,
             immutable: true,
         })
+    }
+
+    /// From the local disk copy, made on first use; straight from the store when there is no
+    /// disk cache or it fails.
+    async fn large_zip(&self, stored: &StoredVersion) -> ZipBody {
+        let Some(disk) = &self.disk else {
+            return ZipBody::Stream(zip_stream(self.store.clone(), stored));
+        };
+        if let Some(file) = disk.open_zip(&stored.zip_sha256).await {
+            return ZipBody::File(file);
+        }
+        match disk
+            .fill(
+                &stored.zip_sha256,
+                stored.zip_size,
+                zip_stream(self.store.clone(), stored),
+            )
+            .await
+        {
+            Ok(()) => {
+                if let Some(file) = disk.open_zip(&stored.zip_sha256).await {
+                    return ZipBody::File(file);
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "could not cache the zip on disk; serving from the store")
+            }
+        }
+        ZipBody::Stream(zip_stream(self.store.clone(), stored))
     }
 
     async fn read_small_zip(&self, stored: &StoredVersion) -> Result<Bytes, ServiceError> {

@@ -2,6 +2,7 @@
 //! duration, as text or JSON. The subscriber is a registry of layers, so an OpenTelemetry layer
 //! can join it later.
 
+use std::io::IsTerminal;
 use std::time::Instant;
 
 use actix_web::HttpMessage;

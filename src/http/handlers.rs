@@ -12,6 +12,8 @@ use crate::service::{Answer, CacheResult, ProxyService, ZipBody};
 
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 const SHORT: &str = "public, max-age=60";
+/// Read size when serving a cached zip file.
+const FILE_CHUNK: usize = 256 << 10;
 
 /// Every proxy endpoint: `GET` and `HEAD` of `/{module}/@v/…` and `/{module}/@latest`.
 pub async fn proxy(
@@ -49,6 +51,10 @@ pub async fn proxy(
                 .insert_header((header::ETAG, etag));
             match answer.body.body {
                 ZipBody::Memory(bytes) => builder.body(bytes),
+                ZipBody::File(file) => {
+                    let stream = tokio_util::io::ReaderStream::with_capacity(file, FILE_CHUNK);
+                    builder.body(SizedStream::new(answer.body.size, stream))
+                }
                 ZipBody::Stream(stream) => {
                     let stream = stream.map_err(|e| {
                         tracing::error!(error = %e, "zip stream broke off");

@@ -19,6 +19,7 @@ use crate::telemetry::RequestSpan;
 use crate::upstream::Upstream;
 use crate::upstream::chain::{Chain, Entry, Off};
 use crate::upstream::proxy::ProxyUpstream;
+use crate::zipcache::ZipCache;
 
 pub struct Application {
     port: u16,
@@ -51,6 +52,14 @@ impl Application {
                 temp_dir,
             },
         ));
+        let disk = if settings.cache.disk_bytes > 0 {
+            let dir = settings.data_dir.join("zip-cache");
+            let cache = ZipCache::open(dir.clone(), settings.cache.disk_bytes)
+                .map_err(|e| anyhow::anyhow!("zip cache in {}: {e}", dir.display()))?;
+            Some(Arc::new(cache))
+        } else {
+            None
+        };
         let service = web::Data::new(ProxyService::new(
             store.clone(),
             upstream,
@@ -59,6 +68,7 @@ impl Application {
                 list_ttl: Duration::from_secs(settings.cache.list_ttl_secs),
                 memory_bytes: settings.cache.memory_bytes,
                 memory_zip_max: settings.cache.memory_zip_max_bytes,
+                disk,
             },
         ));
         let listener = TcpListener::bind(&settings.listen)
