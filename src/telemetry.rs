@@ -32,7 +32,11 @@ pub fn init(settings: &LogSettings) {
             )
             .try_init(),
         LogFormat::Text => registry
-            .with(tracing_subscriber::fmt::layer().compact())
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .compact()
+                    .with_ansi(std::io::stdout().is_terminal()),
+            )
             .try_init(),
     };
     // A second init (tests) keeps the first subscriber.
