@@ -309,6 +309,10 @@ def main() -> int:
         print(f"{passed} passed, {failed} failed")
         return 1
     OUT.mkdir(parents=True, exist_ok=True)
+    statics = [CHART / "Chart.yaml", CHART / "values.yaml", *sorted(CHART.glob("ci/**/*.yaml")),
+               ROOT / "deploy" / "docker-compose.yml"]
+    check("yamllint on Chart.yaml, values.yaml, ci/ values and deploy/docker-compose.yml", lambda: all(
+        yamllint_clean(f.read_text(), f"{f.relative_to(ROOT)}: ") for f in statics))
     for name, specific in CASES.items():
         label = name.removesuffix("-values.yaml")
         values = yaml.safe_load((CHART / "ci" / name).read_text()) or {}
@@ -352,8 +356,8 @@ def lint_clean(values: dict) -> bool:
     return True
 
 
-def yamllint_clean(text: str) -> bool:
-    problems = [f"{p.line}:{p.column} {p.level} {p.desc} ({p.rule})" for p in linter.run(text, YAMLLINT)]
+def yamllint_clean(text: str, where: str = "") -> bool:
+    problems = [f"{where}{p.line}:{p.column} {p.level} {p.desc} ({p.rule})" for p in linter.run(text, YAMLLINT)]
     if problems:
         raise AssertionError("; ".join(problems[:10]))
     return True
