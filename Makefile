@@ -12,6 +12,7 @@ test:
 	export AGORA_GO=$$(scripts/ensure-go.sh) && \
 	echo "DATABASE_URL=$$DATABASE_URL go=$$AGORA_GO" && \
 	$(CARGO) test --workspace --all-targets --no-fail-fast
+	scripts/helm-check.sh
 
 lint: fmt clippy
 
