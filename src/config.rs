@@ -27,6 +27,7 @@ pub struct Settings {
     pub fetch: FetchSettings,
     pub cache: CacheSettings,
     pub log: LogSettings,
+    pub otel: OtelSettings,
     /// Seconds in-flight requests get to finish on shutdown.
     pub shutdown_grace_secs: u64,
 }
@@ -78,6 +79,15 @@ pub struct LogSettings {
     pub level: String,
 }
 
+/// Trace export. The standard `OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_SERVICE_NAME`,
+/// `OTEL_TRACES_SAMPLER` (and the rest of the `OTEL_*` family) override these.
+#[derive(Debug, Deserialize)]
+pub struct OtelSettings {
+    /// OTLP/HTTP base URL, e.g. `http://jaeger:4318`; none turns export off.
+    pub endpoint: Option<String>,
+    pub service_name: String,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
     #[error("configuration: {0}")]
@@ -122,6 +132,7 @@ impl Settings {
             .set_default("cache.disk_bytes", 2u64 << 30)?
             .set_default("log.format", "text")?
             .set_default("log.level", "info")?
+            .set_default("otel.service_name", "agora")?
             .set_default("shutdown_grace_secs", 30)?;
         if let Some(file) = sources.file {
             builder = builder.add_source(config::File::from(file).required(true));

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures::FutureExt;
 use futures::future::{BoxFuture, Shared};
@@ -14,6 +14,7 @@ use tracing::{Instrument, info_span};
 
 use crate::error::ServiceError;
 use crate::store::{Inserted, NewVersion, Store};
+use crate::telemetry::metrics::METRICS;
 use crate::upstream::{Upstream, UpstreamError};
 use gomod::module::ModulePath;
 use gomod::version::Version;
@@ -107,18 +108,41 @@ impl Fetcher {
             .acquire()
             .await
             .map_err(|_| ServiceError::Unavailable("shutting down".into()))?;
+        let waited = Instant::now();
         let lock = self
             .store
             .lock(key, self.lock_wait)
             .instrument(info_span!("lock_wait"))
-            .await?;
+            .await;
+        METRICS
+            .lock_wait_seconds
+            .observe(waited.elapsed().as_secs_f64());
+        let lock = match lock {
+            Ok(lock) => lock,
+            Err(e) => {
+                METRICS.lock_waits.with_label_values(&["timeout"]).inc();
+                return Err(e.into());
+            }
+        };
         let result = async {
             // Another replica may have stored it while we waited for the lock.
             if self.store.version(module, version).await?.is_some() {
-                tracing::debug!("stored by another replica while waiting");
+                METRICS
+                    .lock_waits
+                    .with_label_values(&["stored_by_other"])
+                    .inc();
+                tracing::info!("stored by another replica while this one waited");
                 return Ok(());
             }
-            self.fetch_and_store(module, version).await
+            METRICS.lock_waits.with_label_values(&["acquired"]).inc();
+            let started = Instant::now();
+            let fetched = self.fetch_and_store(module, version).await;
+            METRICS
+                .fetch_seconds
+                .observe(started.elapsed().as_secs_f64());
+            let outcome = if fetched.is_ok() { "stored" } else { "error" };
+            METRICS.fetches.with_label_values(&[outcome]).inc();
+            fetched
         }
         .await;
         lock.release().await;

@@ -1,6 +1,5 @@
 use std::process::ExitCode;
 
-#[actix_web::main]
-async fn main() -> ExitCode {
-    agora::cli::run().await
+fn main() -> ExitCode {
+    agora::cli::run()
 }

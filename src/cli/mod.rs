@@ -45,11 +45,27 @@ struct ConfigArg {
     config: Option<PathBuf>,
 }
 
-pub async fn run() -> ExitCode {
+/// Telemetry starts before the async runtime (its exporter owns a blocking client) and is
+/// flushed after the runtime has stopped.
+pub fn run() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Serve { config, no_migrate } => serve(config.config, !no_migrate).await,
-        Command::Migrate { config } => migrate(config.config).await,
+        Command::Serve { config, no_migrate } => Settings::load(config.config.as_deref())
+            .map_err(anyhow::Error::from)
+            .and_then(|settings| {
+                let telemetry = crate::telemetry::init(&settings.log, &settings.otel);
+                let result = actix_web::rt::System::new().block_on(serve(settings, !no_migrate));
+                telemetry.shutdown();
+                result
+            }),
+        Command::Migrate { config } => Settings::load(config.config.as_deref())
+            .map_err(anyhow::Error::from)
+            .and_then(|settings| {
+                let telemetry = crate::telemetry::init(&settings.log, &settings.otel);
+                let result = actix_web::rt::System::new().block_on(migrate(settings));
+                telemetry.shutdown();
+                result
+            }),
         Command::Mod(cmd) => modzip::run(cmd),
     };
     match result {
@@ -61,14 +77,7 @@ pub async fn run() -> ExitCode {
     }
 }
 
-fn load(config: Option<PathBuf>) -> anyhow::Result<Settings> {
-    let settings = Settings::load(config.as_deref())?;
-    crate::telemetry::init(&settings.log);
-    Ok(settings)
-}
-
-async fn serve(config: Option<PathBuf>, migrate: bool) -> anyhow::Result<()> {
-    let settings = load(config)?;
+async fn serve(settings: Settings, migrate: bool) -> anyhow::Result<()> {
     let migrate = migrate && settings.migrate_on_start;
     let app = Application::build(&settings, migrate).await?;
     tracing::info!(
@@ -83,8 +92,7 @@ async fn serve(config: Option<PathBuf>, migrate: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn migrate(config: Option<PathBuf>) -> anyhow::Result<()> {
-    let settings = load(config)?;
+async fn migrate(settings: Settings) -> anyhow::Result<()> {
     let store = store::connect(&settings).await?;
     store.migrate().await?;
     store.close().await;

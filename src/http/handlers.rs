@@ -2,13 +2,15 @@
 
 use actix_web::body::SizedStream;
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use bytes::Bytes;
 use futures::TryStreamExt;
 
 use super::request::{self, ProxyRequest};
 use crate::error::ServiceError;
 use crate::service::{Answer, CacheResult, ProxyService, ZipBody};
+use crate::telemetry::RequestKind;
+use crate::telemetry::metrics::METRICS;
 
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 const SHORT: &str = "public, max-age=60";
@@ -21,6 +23,7 @@ pub async fn proxy(
     service: web::Data<ProxyService>,
 ) -> Result<HttpResponse, ServiceError> {
     let parsed = request::parse(req.uri().path())?;
+    req.extensions_mut().insert(RequestKind(parsed.kind()));
     let span = tracing::Span::current();
     span.record("module", tracing::field::display(parsed.module()));
     span.record("kind", parsed.kind());
@@ -81,6 +84,7 @@ fn small(answer: Answer<Bytes>, content_type: &'static str) -> HttpResponse {
 
 fn record_cache(cache: CacheResult) {
     tracing::Span::current().record("cache", cache.as_str());
+    METRICS.cache.with_label_values(&[cache.as_str()]).inc();
 }
 
 fn if_none_match(req: &HttpRequest, etag: &str) -> bool {
@@ -128,4 +132,37 @@ pub async fn method_not_allowed() -> HttpResponse {
         .insert_header((header::ALLOW, "GET, HEAD"))
         .content_type("text/plain; charset=utf-8")
         .body("method not allowed: the module proxy protocol is read-only\n")
+}
+
+/// Prometheus metrics; pool gauges are read now.
+pub async fn metrics(service: web::Data<ProxyService>) -> HttpResponse {
+    for pool in service.store().pool_stats() {
+        METRICS
+            .db_connections
+            .with_label_values(&[pool.name, "idle"])
+            .set(pool.idle as i64);
+        METRICS
+            .db_connections
+            .with_label_values(&[pool.name, "in_use"])
+            .set(i64::from(pool.size) - pool.idle as i64);
+    }
+    match METRICS.render() {
+        Ok(text) => HttpResponse::Ok()
+            .content_type("text/plain; version=0.0.4; charset=utf-8")
+            .body(text),
+        Err(e) => {
+            tracing::error!(error = %e, "rendering metrics");
+            HttpResponse::InternalServerError()
+                .content_type("text/plain; charset=utf-8")
+                .body("metrics unavailable\n")
+        }
+    }
+}
+
+/// The build's version and commit.
+pub async fn version() -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({
+        "version": env!("CARGO_PKG_VERSION"),
+        "commit": env!("AGORA_BUILD_COMMIT"),
+    }))
 }

@@ -80,6 +80,8 @@ impl Application {
                 .app_data(service.clone())
                 .route("/healthz", web::get().to(handlers::healthz))
                 .route("/readyz", web::get().to(handlers::readyz))
+                .route("/metrics", web::get().to(handlers::metrics))
+                .route("/version", web::get().to(handlers::version))
                 .default_service(web::to(dispatch))
         })
         .listen(listener)?

@@ -115,6 +115,16 @@ pub trait Store: Send + Sync {
     async fn migrations_current(&self) -> Result<bool, StoreError>;
     /// Closes the pools, letting running queries finish.
     async fn close(&self);
+    /// Connection counts per pool, for metrics.
+    fn pool_stats(&self) -> Vec<PoolStats> {
+        Vec::new()
+    }
+}
+
+pub struct PoolStats {
+    pub name: &'static str,
+    pub size: u32,
+    pub idle: usize,
 }
 
 /// Streams a stored zip chunk by chunk: memory stays at one chunk, and no connection is pinned

@@ -10,7 +10,7 @@ use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::{Connection, Executor};
 
 use super::{
-    ChunkReader, FetchLock, Inserted, NewVersion, Store, StoreError, StoredVersion,
+    ChunkReader, FetchLock, Inserted, NewVersion, PoolStats, Store, StoreError, StoredVersion,
     expected_chunks, lock_key,
 };
 use crate::config::Settings;
@@ -246,5 +246,20 @@ impl Store for PgStore {
     async fn close(&self) {
         self.pool.close().await;
         self.fill_pool.close().await;
+    }
+
+    fn pool_stats(&self) -> Vec<PoolStats> {
+        vec![
+            PoolStats {
+                name: "serve",
+                size: self.pool.size(),
+                idle: self.pool.num_idle(),
+            },
+            PoolStats {
+                name: "fill",
+                size: self.fill_pool.size(),
+                idle: self.fill_pool.num_idle(),
+            },
+        ]
     }
 }

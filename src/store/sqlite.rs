@@ -14,7 +14,8 @@ use sqlx::sqlite::{
 };
 
 use super::{
-    ChunkReader, FetchLock, Inserted, NewVersion, Store, StoreError, StoredVersion, expected_chunks,
+    ChunkReader, FetchLock, Inserted, NewVersion, PoolStats, Store, StoreError, StoredVersion,
+    expected_chunks,
 };
 use crate::config::Settings;
 use gomod::module::ModulePath;
@@ -198,5 +199,13 @@ impl Store for SqliteStore {
 
     async fn close(&self) {
         self.pool.close().await;
+    }
+
+    fn pool_stats(&self) -> Vec<PoolStats> {
+        vec![PoolStats {
+            name: "serve",
+            size: self.pool.size(),
+            idle: self.pool.num_idle(),
+        }]
     }
 }
