@@ -8,7 +8,7 @@
 //! Everything here streams: file contents are read in fixed-size chunks, never whole.
 
 use std::fs;
-use std::io::{self, Read};
+use std::io::{self, Read, Seek};
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
@@ -97,7 +97,12 @@ pub fn hash_zip(path: &Path) -> Result<String, HashError> {
         name: path.display().to_string(),
         source,
     })?;
-    let mut archive = ::zip::ZipArchive::new(io::BufReader::new(f))?;
+    hash_zip_reader(io::BufReader::new(f))
+}
+
+/// [`hash_zip`] over any seekable reader (a zip held in memory: `io::Cursor::new(bytes)`).
+pub fn hash_zip_reader<R: Read + Seek>(r: R) -> Result<String, HashError> {
+    let mut archive = ::zip::ZipArchive::new(r)?;
     if archive.has_duplicate_names() {
         // The archive's name map hides all but one of the duplicates; report one of them.
         let mut seen = std::collections::HashSet::new();

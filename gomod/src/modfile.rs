@@ -80,21 +80,12 @@ impl ModFile {
     }
 }
 
-/// Splits a `go` line version `1.N[.P][rcK|betaK…]` (Go's `GoVersionRE`) into (major, minor).
-fn go_lang(v: &str) -> Option<(u32, u32)> {
-    fn num(s: &str) -> Option<(u32, &str)> {
-        let end = s
-            .bytes()
-            .position(|b| !b.is_ascii_digit())
-            .unwrap_or(s.len());
-        let (n, rest) = s.split_at(end);
-        if n.is_empty() || (n.len() > 1 && n.starts_with('0')) {
-            return None;
-        }
-        Some((n.parse().ok()?, rest))
-    }
+/// Splits a `go` line version `1.N[.P][rcK|betaK…]` (Go's `GoVersionRE`) into its (major, minor)
+/// digit strings. Numbers of any length are accepted, as the regular expression does.
+fn go_lang(v: &str) -> Option<(&str, &str)> {
+    let num = semver::take_num;
     let (major, rest) = num(v)?;
-    if major == 0 {
+    if major == "0" {
         return None;
     }
     let (minor, mut rest) = num(rest.strip_prefix('.')?)?;
@@ -115,10 +106,16 @@ fn go_lang(v: &str) -> Option<(u32, u32)> {
 /// language version `major.minor` or later. Only the language version counts, as in the go
 /// command's `version.Lang`: `1.24rc1` and `1.24.0` are both 1.24. A malformed version is false.
 ///
-/// The zip rules ask `go_version_ge(go, 1, 24)` for the `vendor/` handling of Go 1.24; a go.mod
-/// that fails [`parse_lax`] or has no `go` line counts as older.
-pub fn go_version_ge(data_go_line: &str, major: u32, minor: u32) -> bool {
-    go_lang(data_go_line).is_some_and(|v| v >= (major, minor))
+/// The zip rules ask this (through [`crate::zip::filter::uses_go124_vendor_rules`]) for the
+/// `vendor/` handling of Go 1.24; a go.mod that fails [`parse_lax`] or has no `go` line counts
+/// as older.
+pub fn go_version_ge(go_line: &str, major: u32, minor: u32) -> bool {
+    go_lang(go_line).is_some_and(|(ma, mi)| {
+        // Go's `gover.cmpInt`: decimal strings of any length.
+        semver::cmp_num(ma, &major.to_string())
+            .then_with(|| semver::cmp_num(mi, &minor.to_string()))
+            .is_ge()
+    })
 }
 
 /// A lexical token of one line.

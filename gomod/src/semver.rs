@@ -24,7 +24,7 @@ struct Parsed<'a> {
 }
 
 /// Splits a leading run of ASCII digits that forms a number without leading zeros.
-fn take_num(s: &str) -> Option<(&str, &str)> {
+pub(crate) fn take_num(s: &str) -> Option<(&str, &str)> {
     let end = s
         .bytes()
         .position(|b| !b.is_ascii_digit())
@@ -103,7 +103,7 @@ pub fn canonical(v: &str) -> String {
 }
 
 /// Compares two numbers written without leading zeros (any length).
-fn cmp_num(a: &str, b: &str) -> Ordering {
+pub(crate) fn cmp_num(a: &str, b: &str) -> Ordering {
     a.len().cmp(&b.len()).then_with(|| a.cmp(b))
 }
 

@@ -291,20 +291,6 @@ fn go_cmd(go: &Path, tmp: &Path, cache: &Path) -> Command {
     c
 }
 
-/// `module.EscapePath` for the test's own proxy tree (uppercase → `!` + lowercase).
-fn escape(s: &str) -> String {
-    let mut out = String::new();
-    for c in s.chars() {
-        if c.is_ascii_uppercase() {
-            out.push('!');
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
 struct Downloaded {
     module: &'static str,
     version: String,
@@ -422,9 +408,11 @@ fn go_command_agrees() {
     // Our zips, served as a static GOPROXY.
     let tree = tmp.join("proxy");
     for d in &results {
-        let at = tree.join(escape(d.module)).join("@v");
+        let at = tree
+            .join(gomod::module::escape_path(d.module).unwrap())
+            .join("@v");
         fs::create_dir_all(&at).unwrap();
-        let v = escape(&d.version);
+        let v = gomod::module::escape_version(&d.version).unwrap();
         fs::write(at.join("list"), format!("{}\n", d.version)).unwrap();
         fs::write(
             at.join(format!("{v}.info")),

@@ -71,10 +71,27 @@ pub fn run() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("agora: {e:#}");
+            eprintln!("agora: {}", error_chain(&e));
             ExitCode::FAILURE
         }
     }
+}
+
+/// The error and its causes joined with `: `, like anyhow's `{:#}`, but leaving out a cause
+/// whose text the message already ends with (errors that both print and expose their source).
+fn error_chain(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if out.ends_with(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
 }
 
 async fn serve(settings: Settings, migrate: bool) -> anyhow::Result<()> {
@@ -98,4 +115,29 @@ async fn migrate(settings: Settings) -> anyhow::Result<()> {
     store.close().await;
     println!("migrations applied");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::error_chain;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("{name}: {source}")]
+    struct Both {
+        name: &'static str,
+        source: std::io::Error,
+    }
+
+    #[test]
+    fn chain_skips_a_cause_already_printed() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "gone");
+        let e = anyhow::Error::new(Both {
+            name: "f",
+            source: io,
+        })
+        .context("zipping");
+        assert_eq!(error_chain(&e), "zipping: f: gone");
+        let plain = anyhow::anyhow!("inner").context("outer");
+        assert_eq!(error_chain(&plain), "outer: inner");
+    }
 }

@@ -48,6 +48,12 @@ pub fn run(cmd: ModCommand) -> anyhow::Result<()> {
             dir,
             output,
         } => {
+            // Refuse a missing or non-directory tree before creating the output.
+            let meta = std::fs::metadata(&dir)
+                .with_context(|| format!("module tree {}", dir.display()))?;
+            if !meta.is_dir() {
+                anyhow::bail!("module tree {}: not a directory", dir.display());
+            }
             let file =
                 File::create(&output).with_context(|| format!("creating {}", output.display()))?;
             let created =
@@ -55,7 +61,12 @@ pub fn run(cmd: ModCommand) -> anyhow::Result<()> {
                     Ok(c) => c,
                     Err(e) => {
                         let _ = std::fs::remove_file(&output);
-                        return Err(e).with_context(|| format!("{path}@{version}"));
+                        let module = format!("{path}@{version}");
+                        // Errors about the module itself already start with `path@version`.
+                        if e.to_string().starts_with(&module) {
+                            return Err(e.into());
+                        }
+                        return Err(e).context(module);
                     }
                 };
             println!("{}", created.h1);

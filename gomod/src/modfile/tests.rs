@@ -49,6 +49,12 @@ fn module_and_go() {
         ),
         ("module x\ngo v1.21x\n", Some("x"), None, Some("1.21")),
         (
+            "module x\ngo 1.99999999999999999999\n",
+            Some("x"),
+            None,
+            Some("1.99999999999999999999"),
+        ),
+        (
             "// Deprecated: use y\nmodule x\n",
             Some("x"),
             Some("use y"),
@@ -285,7 +291,10 @@ fn go_versions() {
         ("1.24rc", false, false),
         ("1.24RC1", false, false),
         ("1.24 ", false, false),
-        ("99999999999.0", false, false),
+        // GoVersionRE takes numbers of any length, and gover compares them as decimal strings.
+        ("99999999999.0", true, true),
+        ("1.99999999999999999999999", true, true),
+        ("1.20000000000000000000000rc1", true, true),
     ];
     for (g, ge24, ge21) in table {
         assert_eq!(go_version_ge(g, 1, 24), ge24, "go_version_ge({g:?}, 1, 24)");

@@ -8,9 +8,8 @@ use std::path::Path;
 use sha2::{Digest, Sha256};
 use zip::write::SimpleFileOptions;
 
-use super::filter::{NestedModules, Omitted, is_vendored};
+use super::filter::{NestedModules, Omitted, is_vendored, uses_go124_vendor_rules};
 use super::fold::Collisions;
-use super::gover::uses_go124_vendor_rules;
 use super::{
     DirFile, File, FileKind, MAX_GO_MOD, MAX_LICENSE, MAX_ZIP_FILE, ZipError, check_module,
     is_clean, split,

@@ -5,6 +5,7 @@
 use std::collections::HashSet;
 
 use super::split;
+use crate::modfile;
 
 /// Why a file was silently left out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -14,6 +15,16 @@ pub enum Omitted {
     HgArchival,
     Symlink,
     NotRegular,
+}
+
+/// Whether the vendoring rules of Go 1.24 and later apply to a module with this root go.mod: the
+/// go command reads it with `modfile.ParseLax` ([`modfile::parse_lax`]) and compares the language
+/// version of its `go` line with 1.24. No go.mod, one that does not parse, or no `go` line: the
+/// old rules.
+pub fn uses_go124_vendor_rules(go_mod: Option<&[u8]>) -> bool {
+    go_mod
+        .and_then(|data| modfile::parse_lax(data).ok())
+        .is_some_and(|f| f.go_at_least(1, 24))
 }
 
 /// `isVendoredPackage`. `go124` selects the rules of modules whose go.mod says `go 1.24` or later:
@@ -96,6 +107,48 @@ mod tests {
             assert_eq!(!is_vendored(p, false), old_kept, "old rule, {p}");
             assert_eq!(!is_vendored(p, true), new_kept, "new rule, {p}");
         }
+    }
+
+    #[test]
+    fn vendor_rule_switch() {
+        // (root go.mod, new rules apply)
+        let rows: &[(&[u8], bool)] = &[
+            (b"module m\n\ngo 1.24\n", true),
+            (b"module m\ngo 1.24.1\n", true),
+            (b"module m\ngo 1.25rc2 // comment\n", true),
+            (b"module m\n  go   1.24.0  \n", true),
+            (b"module m\ngo 2.0\n", true),
+            (b"module m\ngo 1.100\n", true),
+            (b"module m\ngo 1.24-beta\n", true),
+            (b"module m\ngo v1.24beta\n", true),
+            (b"go 1.24\n", true),
+            (b"module m\ngo 1.23\n", false),
+            (b"module m\ngo 1.23.4\n", false),
+            (b"module m\n", false),
+            (b"module m\n// go 1.24\n", false),
+            (b"module m\ngopher 1.30\n", false),
+            // Not a valid go line: the whole file fails to parse.
+            (b"module m\ngo\n", false),
+            (b"module m\ngo 1.24 1.25\n", false),
+            (b"module m\ngo 1.x\n", false),
+            (b"module m\ngo v1.24\n", false),
+            (b"module m\ngo 1.21\ngo 1.24\n", false),
+            // A parse error elsewhere in the file: the old rules, whatever the go line says.
+            (b"module m\ngo 1.24\nrequire example.com/x bad\n", false),
+            (b"module m\ngo 1.24\n/* block comment */\n", false),
+            (b"module m\ngo 1.24\nrequire (\n", false),
+            (b"module m\ngo 1.24\n\xff\n", false),
+            (b"module m\nmodule n\ngo 1.24\n", false),
+        ];
+        for (go_mod, want) in rows {
+            assert_eq!(
+                uses_go124_vendor_rules(Some(go_mod)),
+                *want,
+                "{:?}",
+                String::from_utf8_lossy(go_mod)
+            );
+        }
+        assert!(!uses_go124_vendor_rules(None));
     }
 
     #[test]

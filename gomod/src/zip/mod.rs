@@ -7,14 +7,14 @@
 //! * [`check_zip`] validates a zip someone else made, streaming, in bounded memory and time, and
 //!   computes its `h1:` hash in the same pass.
 //!
-//! Split by concern: [`filter`] holds the omission rules, `fold` the case-insensitive collision
-//! checker, `gover` the tiny `go` directive scan, `create` and `check` the two directions.
+//! Split by concern: [`filter`] holds the omission rules (the `vendor/` rule reads the root go.mod
+//! with [`crate::modfile::parse_lax`]), `fold` the case-insensitive collision checker, `create`
+//! and `check` the two directions.
 
 mod check;
 mod create;
 pub mod filter;
 mod fold;
-pub mod gover;
 
 use std::fs;
 use std::io::{self, Read};
