@@ -13,6 +13,7 @@ test:
 	echo "DATABASE_URL=$$DATABASE_URL go=$$AGORA_GO" && \
 	$(CARGO) test --workspace --all-targets --no-fail-fast
 	scripts/helm-check.sh
+	scripts/fuzz-build.sh
 
 lint: fmt clippy
 

@@ -140,7 +140,11 @@ impl Fetcher {
             METRICS
                 .fetch_seconds
                 .observe(started.elapsed().as_secs_f64());
-            let outcome = if fetched.is_ok() { "stored" } else { "error" };
+            let outcome = match &fetched {
+                Ok(()) => "stored",
+                Err(ServiceError::NotFound(_) | ServiceError::Gone(_)) => "not_found",
+                Err(_) => "error",
+            };
             METRICS.fetches.with_label_values(&[outcome]).inc();
             fetched
         }

@@ -11,3 +11,9 @@ pub mod store;
 pub mod telemetry;
 pub mod upstream;
 pub mod zipcache;
+
+/// Picks the TLS crypto provider (ring) for every HTTP client in the process: upstreams, trace
+/// export. Call before building any client; a second call is harmless.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}

@@ -49,6 +49,7 @@ struct ConfigArg {
 /// flushed after the runtime has stopped.
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
+    crate::install_crypto_provider();
     let result = match cli.command {
         Command::Serve { config, no_migrate } => Settings::load(config.config.as_deref())
             .map_err(anyhow::Error::from)

@@ -118,8 +118,7 @@ async fn dispatch(
 
 /// The upstream chain the settings describe.
 pub fn build_upstream(settings: &Settings) -> anyhow::Result<Arc<dyn Upstream>> {
-    // One TLS provider for the whole process; a second install is harmless.
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    crate::install_crypto_provider();
     let list = settings.upstreams()?;
     let timeout = settings.upstream_timeout();
     let client = ProxyUpstream::client(timeout.min(Duration::from_secs(10)), timeout)?;

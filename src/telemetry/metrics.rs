@@ -13,7 +13,7 @@ pub struct Metrics {
     pub requests: IntCounterVec,
     /// Proxy answers by where they came from: `hit`, `miss`, `pass`.
     pub cache: IntCounterVec,
-    /// Fetches of a whole version from the upstream, by outcome (`stored`, `error`).
+    /// Fetches of a whole version from the upstream, by outcome (`stored`, `not_found`, `error`).
     pub fetches: IntCounterVec,
     pub fetch_seconds: Histogram,
     /// Waits for the cluster-wide fetch lock, by outcome (`acquired`, `stored_by_other`, `timeout`).

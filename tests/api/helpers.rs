@@ -1,5 +1,7 @@
 //! Booting the real server on port 0 for a test, against a store the test owns.
 
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Once};
 
 use agora::config::{Settings, Sources};
@@ -108,4 +110,82 @@ pub fn esc(s: &str) -> String {
             }
         })
         .collect()
+}
+
+pub struct Replica {
+    pub child: Child,
+    pub address: String,
+}
+
+impl Drop for Replica {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The database URL of the test's own database.
+pub fn database_url(pool: &sqlx::PgPool) -> String {
+    let base = std::env::var("DATABASE_URL").expect("DATABASE_URL");
+    let db = pool
+        .connect_options()
+        .get_database()
+        .expect("database name")
+        .to_string();
+    let (server, _) = base.rsplit_once('/').expect("database url has a path");
+    format!("{server}/{db}")
+}
+
+/// Starts `agora serve` and waits for it to say which port it took.
+pub fn start_replica(database_url: &str, upstream: &str, data: &std::path::Path) -> Replica {
+    start_replica_with(database_url, upstream, data, &[])
+}
+
+/// Like `start_replica`, with extra environment variables.
+pub fn start_replica_with(
+    database_url: &str,
+    upstream: &str,
+    data: &std::path::Path,
+    env: &[(&str, &str)],
+) -> Replica {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_agora"))
+        .arg("serve")
+        .env("AGORA_LISTEN", "127.0.0.1:0")
+        .env("AGORA_DATABASE_URL", database_url)
+        .env("AGORA_UPSTREAM", upstream)
+        .env("AGORA_DATA_DIR", data)
+        .env("AGORA_LOG__FORMAT", "json")
+        .env("AGORA_FETCH__LOCK_WAIT_SECS", "60")
+        .env("RUST_LOG", "info")
+        .envs(env.iter().copied())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn agora");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let port = loop {
+        let line = lines
+            .next()
+            .expect("agora exited before serving")
+            .expect("read");
+        if let Some(v) = serde_json::from_str::<serde_json::Value>(&line)
+            .ok()
+            .filter(|v| v["fields"]["message"] == "agora serving")
+        {
+            break v["fields"]["port"].as_u64().expect("port") as u16;
+        }
+    };
+    // Keep draining its log so it never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    Replica {
+        child,
+        address: format!("http://127.0.0.1:{port}"),
+    }
+}
+
+/// An HTTP client for tests, after the process's TLS provider is chosen.
+pub fn client() -> reqwest::Client {
+    agora::install_crypto_provider();
+    reqwest::Client::new()
 }

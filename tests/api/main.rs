@@ -8,4 +8,5 @@ mod helpers;
 mod protocol;
 mod replicas;
 mod store;
+mod telemetry;
 mod upstream;

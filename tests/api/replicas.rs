@@ -1,74 +1,11 @@
 //! Three `agora` processes on one PostgreSQL database, behind nothing but their ports.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::fixture::go_fixture;
-use crate::helpers::esc;
+use crate::helpers::{Replica, database_url, esc, start_replica};
 use crate::upstream::{Fault, TestUpstream};
-
-struct Replica {
-    child: Child,
-    address: String,
-}
-
-impl Drop for Replica {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// The database URL of the test's own database.
-fn database_url(pool: &sqlx::PgPool) -> String {
-    let base = std::env::var("DATABASE_URL").expect("DATABASE_URL");
-    let db = pool
-        .connect_options()
-        .get_database()
-        .expect("database name")
-        .to_string();
-    let (server, _) = base.rsplit_once('/').expect("database url has a path");
-    format!("{server}/{db}")
-}
-
-/// Starts `agora serve` and waits for it to say which port it took.
-fn start_replica(database_url: &str, upstream: &str, data: &std::path::Path) -> Replica {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_agora"))
-        .arg("serve")
-        .env("AGORA_LISTEN", "127.0.0.1:0")
-        .env("AGORA_DATABASE_URL", database_url)
-        .env("AGORA_UPSTREAM", upstream)
-        .env("AGORA_DATA_DIR", data)
-        .env("AGORA_LOG__FORMAT", "json")
-        .env("AGORA_FETCH__LOCK_WAIT_SECS", "60")
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("spawn agora");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let port = loop {
-        let line = lines
-            .next()
-            .expect("agora exited before serving")
-            .expect("read");
-        if let Some(v) = serde_json::from_str::<serde_json::Value>(&line)
-            .ok()
-            .filter(|v| v["fields"]["message"] == "agora serving")
-        {
-            break v["fields"]["port"].as_u64().expect("port") as u16;
-        }
-    };
-    // Keep draining its log so it never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    Replica {
-        child,
-        address: format!("http://127.0.0.1:{port}"),
-    }
-}
 
 #[sqlx::test(migrations = "migrations/postgres")]
 async fn one_fetch_per_version_across_three_replicas(pool: sqlx::PgPool) {
@@ -82,7 +19,7 @@ async fn one_fetch_per_version_across_three_replicas(pool: sqlx::PgPool) {
     // Slow every zip a little so the cold requests really overlap.
     upstream.fault(".zip", Fault::Delay(Duration::from_millis(300)), None);
     let f = go_fixture();
-    let client = reqwest::Client::new();
+    let client = crate::helpers::client();
     let mut requests = Vec::new();
     for round in 0..6 {
         for (module, version) in &f.modules {
@@ -140,7 +77,7 @@ async fn a_replica_killed_mid_fetch_is_taken_over(pool: sqlx::PgPool) {
     let big = format!("/{}/@v/v1.0.0.zip", esc("github.com/agoratest/big"));
     upstream.fault("big/@v/v1.0.0.zip", Fault::Stall, None);
 
-    let client = reqwest::Client::new();
+    let client = crate::helpers::client();
     let from_a = tokio::spawn({
         let (client, url) = (client.clone(), format!("{}{big}", a.address));
         async move { client.get(url).send().await.map(|r| r.status().as_u16()) }
