@@ -226,18 +226,36 @@ impl Fetcher {
     }
 }
 
-/// The go.mod must parse and declare the module it was fetched for.
+/// The go.mod must parse and declare a module. Like the go command's own fetcher, only the major
+/// version suffix has to match the requested path: forks and renamed modules
+/// (`github.com/Sirupsen/logrus` declaring `github.com/sirupsen/logrus`) are served, and the go
+/// command decides whether it accepts them as a dependency.
 fn check_go_mod(module: &ModulePath, go_mod: &[u8]) -> Result<(), UpstreamError> {
     let parsed = gomod::modfile::parse_lax(go_mod)
         .map_err(|e| UpstreamError::Invalid(format!("go.mod for {module}: {e}")))?;
-    match parsed.module_path() {
-        Some(p) if p == module.as_str() => Ok(()),
-        Some(p) => Err(UpstreamError::Invalid(format!(
-            "go.mod declares module {p:?}, not {:?}",
-            module.as_str()
-        ))),
-        None => Err(UpstreamError::Invalid(format!(
+    let Some(declared) = parsed.module_path() else {
+        return Err(UpstreamError::Invalid(format!(
             "go.mod for {module} has no module directive"
+        )));
+    };
+    if declared == module.as_str() {
+        return Ok(());
+    }
+    let major = |p: &str| {
+        gomod::module::split_path_version(p)
+            .map(|(_, m)| m.trim_start_matches(['/', '.']).to_string())
+    };
+    match (major(declared), major(module.as_str())) {
+        (Some(a), Some(b)) if a == b => {
+            tracing::warn!(
+                declared,
+                "go.mod declares another module path with the same major version; served as the go command would"
+            );
+            Ok(())
+        }
+        _ => Err(UpstreamError::Invalid(format!(
+            "go.mod declares module {declared:?}, whose major version does not match {:?}",
+            module.as_str()
         ))),
     }
 }

@@ -78,11 +78,18 @@ async fn upstream_faults_store_nothing(pool: sqlx::PgPool) {
             "info",
         ),
         (
-            ".mod for another module",
+            ".mod of another major version",
             "v1.0.0.mod",
-            Fault::Body(Bytes::from_static(b"module example.com/else\n")),
+            Fault::Body(Bytes::from_static(b"module example.com/else/v3\n")),
             502,
-            "example.com/else",
+            "example.com/else/v3",
+        ),
+        (
+            ".mod with no module line",
+            "v1.0.0.mod",
+            Fault::Body(Bytes::from_static(b"go 1.21\n")),
+            502,
+            "no module directive",
         ),
     ];
     for (name, file, fault, want, reason) in cases {
