@@ -89,7 +89,7 @@ async fn direct_hanging_git_is_killed_with_a_504(pool: sqlx::PgPool) {
         tmp.path(),
         "git-hangs",
         format!(
-            "#!/bin/sh\ncase \"$*\" in\n  *ls-remote*) echo $$ > {}; exec sleep 60 ;;\nesac\nexec git \"$@\"\n",
+            "#!/bin/sh\ncase \"$*\" in\n  *ls-remote*|*fetch*) echo $$ > {}; exec sleep 60 ;;\nesac\nexec git \"$@\"\n",
             pidfile.display()
         )
         .as_bytes(),
@@ -205,4 +205,73 @@ async fn direct_discovery_is_guarded_and_configurable(pool: sqlx::PgPool) {
     // Without the insecure pattern, https only: nothing listens there.
     let (status, _) = allowed.fetch("/vanity.test/other/@v/list").await;
     assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn direct_repository_cache_is_incremental_and_evicts_least_recently_used() {
+    use agora::upstream::direct::cache::RepoCache;
+    use agora::upstream::direct::git::{Git, GitOptions};
+
+    let tmp = tempfile::tempdir().expect("tempdir");
+    // Incompressible, so each repository really takes about this much disk.
+    let mut x: u32 = 0x1234_5678;
+    let noise: Vec<u8> = (0..200_000)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x as u8
+        })
+        .collect();
+    let mut urls = Vec::new();
+    for name in ["a", "b"] {
+        let dir = tmp.path().join(name);
+        let gomod = format!("module example.com/{name}\n");
+        make_repo(
+            &dir,
+            &[Step {
+                files: &[("go.mod", gomod.as_bytes()), ("x.bin", &noise)],
+                tags: &["v1.0.0"],
+                date: D1,
+            }],
+        )
+        .expect("repo");
+        urls.push((dir.clone(), format!("file://{}", dir.display())));
+    }
+    let git = Git::new(GitOptions {
+        program: "git".into(),
+        timeout: Duration::from_secs(30),
+        max_processes: 2,
+        global_config: None,
+    });
+    let cache_dir = tmp.path().join("cache");
+    // Room for one repository, not two.
+    let cache = RepoCache::new(cache_dir.clone(), 300_000, Duration::ZERO, git).expect("cache");
+    let count = || {
+        std::fs::read_dir(&cache_dir)
+            .map(|d| d.count())
+            .unwrap_or(0)
+    };
+
+    let a = cache.open(&urls[0].1, false).await.expect("open a");
+    assert_eq!(a.refs.get("refs/tags/v1.0.0").map(str::len), Some(40));
+    drop(a);
+    // A new tag appears: the next open sees it (one ls-remote, one incremental fetch).
+    let (dir_a, url_a) = &urls[0];
+    write(dir_a, "y.go", b"package y\n").expect("write");
+    git_at(dir_a, D1, &["add", "-A"]).expect("add");
+    git_at(dir_a, D1, &["commit", "-qm", "two"]).expect("commit");
+    git_at(dir_a, D1, &["tag", "v1.1.0"]).expect("tag");
+    let a = cache.open(url_a, false).await.expect("reopen a");
+    assert!(a.refs.get("refs/tags/v1.1.0").is_some());
+    drop(a);
+    assert_eq!(count(), 1);
+
+    // Opening b pushes the cache over its bound: a, least recently used, goes.
+    let b = cache.open(&urls[1].1, false).await.expect("open b");
+    drop(b);
+    assert_eq!(count(), 1, "a was not evicted");
+    // And comes back on demand.
+    let a = cache.open(url_a, false).await.expect("open a again");
+    assert!(a.refs.get("refs/tags/v1.1.0").is_some());
 }

@@ -18,11 +18,25 @@ use super::git::{Git, GitError};
 /// The ref a fetch stores the remote's `HEAD` under.
 const HEAD_REF: &str = "refs/agora/HEAD";
 
+/// Fetches every branch and tag, moved ones included, dropping deleted ones.
+const FETCH: [&str; 8] = [
+    "fetch",
+    "-q",
+    "-f",
+    "--prune",
+    "--no-tags",
+    "origin",
+    "+refs/heads/*:refs/heads/*",
+    "+refs/tags/*:refs/tags/*",
+];
+
 /// The refs of a repository, each peeled to the commit it names.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Refs {
     /// Full ref name (`refs/tags/v1.0.0`, `refs/heads/main`, `HEAD`) → commit hash.
     pub map: BTreeMap<String, String>,
+    /// Commit hash → committer time (Unix seconds), for the commits refs name.
+    pub times: HashMap<String, i64>,
 }
 
 impl Refs {
@@ -185,10 +199,25 @@ impl RepoCache {
         {
             return Ok((state.refs.clone(), false));
         }
-        if !entry.dir.join("HEAD").is_file() {
-            self.create(&entry.dir, url).await?;
-        }
         let dir = &entry.dir;
+        if !dir.join("HEAD").is_file() {
+            self.create(dir, url).await?;
+            // A new repository: one fetch of everything, without asking ls-remote first. If that
+            // fails (an empty repository has no HEAD to fetch), the careful way below decides.
+            let head_spec = format!("+HEAD:{HEAD_REF}");
+            let mut args = FETCH.to_vec();
+            args.push(&head_spec);
+            let fetched = self.git.run(dir, &args).await;
+            if let Err(e @ GitError::Timeout { .. }) = fetched {
+                return Err(e.into());
+            }
+            if fetched.is_ok() {
+                let refs = Arc::new(self.refs(dir).await?);
+                state.refs = refs.clone();
+                state.refreshed = Some(Instant::now());
+                return Ok((refs, true));
+            }
+        }
         let out = self
             .git
             .output(dir, &["ls-remote", "-q", "origin"], None, None)
@@ -203,16 +232,7 @@ impl RepoCache {
         let local = self.local_refs(dir, false).await?;
         let mut fetched = false;
         if remote != local {
-            let mut args = vec![
-                "fetch",
-                "-q",
-                "-f",
-                "--prune",
-                "--no-tags",
-                "origin",
-                "+refs/heads/*:refs/heads/*",
-                "+refs/tags/*:refs/tags/*",
-            ];
+            let mut args = FETCH.to_vec();
             let head_spec = format!("+HEAD:{HEAD_REF}");
             if remote.contains_key("HEAD") {
                 args.push(&head_spec);
@@ -225,9 +245,7 @@ impl RepoCache {
                 let _ = self.git.run(dir, &["update-ref", "-d", HEAD_REF]).await;
             }
         }
-        let refs = Arc::new(Refs {
-            map: self.local_refs(dir, true).await?,
-        });
+        let refs = Arc::new(self.refs(dir).await?);
         state.refs = refs.clone();
         state.refreshed = Some(Instant::now());
         Ok((refs, fetched))
@@ -253,19 +271,34 @@ impl RepoCache {
         tokio::fs::rename(&tmp, dir).await.map_err(io)
     }
 
-    /// Local refs peeled to commits. Unpeeled (`peel == false`) they compare with `ls-remote`.
+    /// Local refs peeled to commits, with their commit times.
+    async fn refs(&self, dir: &Path) -> Result<Refs, RepoError> {
+        let (map, times) = self.read_refs(dir, true).await?;
+        Ok(Refs { map, times })
+    }
+
+    /// Local refs as ref → object; peeled to commits (`peel`), or as they are, to compare with
+    /// `ls-remote`.
     async fn local_refs(
         &self,
         dir: &Path,
         peel: bool,
     ) -> Result<BTreeMap<String, String>, RepoError> {
+        Ok(self.read_refs(dir, peel).await?.0)
+    }
+
+    async fn read_refs(
+        &self,
+        dir: &Path,
+        peel: bool,
+    ) -> Result<(BTreeMap<String, String>, HashMap<String, i64>), RepoError> {
         let out = self
             .git
             .run(
                 dir,
                 &[
                     "for-each-ref",
-                    "--format=%(refname) %(objectname) %(objecttype) %(*objectname) %(*objecttype)",
+                    "--format=%(refname) %(objectname) %(objecttype) %(*objectname) %(*objecttype) %(committerdate:unix) %(*committerdate:unix)",
                     "refs/heads",
                     "refs/tags",
                     HEAD_REF,
@@ -273,19 +306,26 @@ impl RepoCache {
             )
             .await?;
         let mut map = BTreeMap::new();
+        let mut times = HashMap::new();
         for line in String::from_utf8_lossy(&out).lines() {
             let f: Vec<&str> = line.split(' ').collect();
-            let [name, obj, ty, peeled, peeled_ty] = f[..] else {
+            let [name, obj, ty, peeled, peeled_ty, time, peeled_time] = f[..] else {
                 continue;
             };
             let name = if name == HEAD_REF { "HEAD" } else { name };
-            if !peel || ty == "commit" {
-                map.insert(name.to_string(), obj.to_string());
+            let (commit, time) = if !peel || ty == "commit" {
+                (obj, time)
             } else if ty == "tag" && peeled_ty == "commit" {
-                map.insert(name.to_string(), peeled.to_string());
+                (peeled, peeled_time)
+            } else {
+                continue;
+            };
+            map.insert(name.to_string(), commit.to_string());
+            if let Ok(t) = time.parse::<i64>() {
+                times.insert(commit.to_string(), t);
             }
         }
-        Ok(map)
+        Ok((map, times))
     }
 
     /// Drops least-recently-used repositories (other than `keep`) until the cache fits.

@@ -49,6 +49,7 @@ pub struct DirectUpstream {
     cache: RepoCache,
     discovery: Discovery,
     roots: moka::sync::Cache<String, RepoRoot>,
+    blobs: repo::Blobs,
     proxy_client: reqwest::Client,
     proxy_timeout: Duration,
     temp_dir: PathBuf,
@@ -103,6 +104,7 @@ impl DirectUpstream {
                 .max_capacity(10_000)
                 .time_to_live(Duration::from_secs(600))
                 .build(),
+            blobs: repo::blob_cache(32 << 20),
             proxy_client: options.proxy_client,
             proxy_timeout: options.proxy_timeout,
             temp_dir: options.temp_dir,
@@ -142,6 +144,7 @@ impl DirectUpstream {
                     git: self.cache.git().clone(),
                     repo,
                     layout,
+                    blobs: self.blobs.clone(),
                 }))
             }
         }

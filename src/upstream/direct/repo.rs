@@ -2,6 +2,7 @@
 //! `convert`, `validatePseudoVersion`, `findDir`, `GoMod`, `Latest`) on top of the git CLI.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -59,10 +60,30 @@ struct Origin<'a> {
     ref_name: Option<&'a str>,
 }
 
+/// Small files read at commit hashes (immutable), keyed by repository URL and `hash:path`.
+pub type Blobs = moka::sync::Cache<String, Arc<Option<Vec<u8>>>>;
+
+pub fn blob_cache(bytes: u64) -> Blobs {
+    moka::sync::Cache::builder()
+        .max_capacity(bytes)
+        .weigher(|k: &String, v: &Arc<Option<Vec<u8>>>| {
+            let n = k.len() + v.as_ref().as_ref().map_or(0, Vec::len) + 64;
+            u32::try_from(n).unwrap_or(u32::MAX)
+        })
+        .build()
+}
+
 pub struct CodeRepo {
     pub git: Git,
     pub repo: Repo,
     pub layout: Layout,
+    pub blobs: Blobs,
+}
+
+/// Whether a `rev:path` spec names a commit by its full hash (so its content never changes).
+fn immutable(spec: &str) -> bool {
+    spec.split_once(':')
+        .is_some_and(|(rev, _)| rev.len() == 40 && rev.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 pub fn not_found(msg: impl Into<String>) -> UpstreamError {
@@ -91,8 +112,42 @@ impl CodeRepo {
         ))
     }
 
-    /// Reads `rev:path` for each spec with one `git cat-file --batch`; `None` where missing.
+    /// Reads `rev:path` for each spec, from the blob cache or with one `git cat-file --batch`;
+    /// `None` where missing.
     pub async fn read_files(
+        &self,
+        specs: &[String],
+    ) -> Result<Vec<Option<Vec<u8>>>, UpstreamError> {
+        let key = |s: &str| format!("{}\0{s}", self.repo.url);
+        let mut out: Vec<Option<Option<Vec<u8>>>> = specs
+            .iter()
+            .map(|s| {
+                immutable(s)
+                    .then(|| self.blobs.get(&key(s)))
+                    .flatten()
+                    .map(|b| (*b).clone())
+            })
+            .collect();
+        let missing: Vec<String> = specs
+            .iter()
+            .zip(&out)
+            .filter(|(_, o)| o.is_none())
+            .map(|(s, _)| s.clone())
+            .collect();
+        let mut read = self.read_files_git(&missing).await?.into_iter();
+        for (spec, slot) in specs.iter().zip(out.iter_mut()) {
+            if slot.is_none() {
+                let data = read.next().flatten();
+                if immutable(spec) {
+                    self.blobs.insert(key(spec), Arc::new(data.clone()));
+                }
+                *slot = Some(data);
+            }
+        }
+        Ok(out.into_iter().map(Option::flatten).collect())
+    }
+
+    async fn read_files_git(
         &self,
         specs: &[String],
     ) -> Result<Vec<Option<Vec<u8>>>, UpstreamError> {
@@ -262,7 +317,10 @@ impl CodeRepo {
         } else {
             return Err(unknown());
         };
-        let (hash, time) = self.commit(&hash).await?.ok_or_else(unknown)?;
+        let (hash, time) = match refs.times.get(&hash) {
+            Some(t) => (hash, *t),
+            None => self.commit(&hash).await?.ok_or_else(unknown)?,
+        };
         let tags = refs
             .tags_at(&hash)
             .into_iter()
