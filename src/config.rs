@@ -17,8 +17,11 @@ pub struct Settings {
     /// `postgres://…` (the production store) or `sqlite://…` (the embedded store). Secret: it may
     /// carry a password.
     pub database_url: SecretString,
-    /// A GOPROXY-style list of upstreams.
+    /// A GOPROXY-style list of upstreams (`direct` reads version control itself).
     pub upstream: String,
+    /// GOPRIVATE-style globs (comma-separated): matching modules are always fetched direct and
+    /// never sent to a proxy upstream.
+    pub private: String,
     /// Apply pending migrations when `serve` starts.
     pub migrate_on_start: bool,
     /// Directory for temporary downloads and the local zip cache.
@@ -26,6 +29,7 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub fetch: FetchSettings,
     pub cache: CacheSettings,
+    pub direct: DirectSettings,
     pub log: LogSettings,
     pub otel: OtelSettings,
     /// Seconds in-flight requests get to finish on shutdown.
@@ -65,6 +69,31 @@ pub struct CacheSettings {
     pub disk_bytes: u64,
 }
 
+/// Fetching from version control (`direct` in `upstream`, and private modules).
+#[derive(Debug, Deserialize)]
+pub struct DirectSettings {
+    /// The git program.
+    pub git: String,
+    /// Longest run of one git command.
+    pub git_timeout_secs: u64,
+    /// Git processes running at once in this replica.
+    pub max_git_processes: usize,
+    /// Bytes of bare repositories kept under `data_dir/git` (least recently used evicted).
+    pub cache_bytes: u64,
+    /// Seconds a repository's refs are trusted before the next `git ls-remote`.
+    pub refresh_secs: u64,
+    /// `GIT_CONFIG_GLOBAL` for git ("" keeps the environment's).
+    pub git_config_global: String,
+    /// Let meta-tag discovery reach loopback, private and other special-purpose addresses.
+    pub allow_private_networks: bool,
+    /// Special-purpose address blocks discovery may reach anyway (`10.0.0.0/8,fd00::/8`).
+    pub allowed_cidrs: String,
+    /// GOINSECURE-style globs: module paths whose discovery may use plain http.
+    pub insecure: String,
+    /// Host address overrides for discovery, `host=ip:port,...` (like curl's `--resolve`).
+    pub hosts: String,
+}
+
 #[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
@@ -94,6 +123,8 @@ pub enum SettingsError {
     Load(#[from] config::ConfigError),
     #[error("configuration: upstream: {0}")]
     Upstream(String),
+    #[error("configuration: direct: {0}")]
+    Direct(String),
     #[error(
         "configuration: database_url must start with postgres:// or sqlite:// (got scheme {0:?})"
     )]
@@ -130,6 +161,17 @@ impl Settings {
             .set_default("cache.memory_bytes", 64u64 << 20)?
             .set_default("cache.memory_zip_max_bytes", 1u64 << 20)?
             .set_default("cache.disk_bytes", 2u64 << 30)?
+            .set_default("private", "")?
+            .set_default("direct.git", "git")?
+            .set_default("direct.git_timeout_secs", 300)?
+            .set_default("direct.max_git_processes", 8)?
+            .set_default("direct.cache_bytes", 4u64 << 30)?
+            .set_default("direct.refresh_secs", 15)?
+            .set_default("direct.git_config_global", "")?
+            .set_default("direct.allow_private_networks", false)?
+            .set_default("direct.allowed_cidrs", "")?
+            .set_default("direct.insecure", "")?
+            .set_default("direct.hosts", "")?
             .set_default("log.format", "text")?
             .set_default("log.level", "info")?
             .set_default("otel.service_name", "agora")?
@@ -150,6 +192,10 @@ impl Settings {
     fn validate(&self) -> Result<(), SettingsError> {
         UpstreamList::parse(&self.upstream).map_err(|e| SettingsError::Upstream(e.to_string()))?;
         self.database_kind()?;
+        crate::upstream::direct::resolve::NetPolicy::parse_cidrs(&self.direct.allowed_cidrs)
+            .map_err(|e| SettingsError::Direct(format!("allowed_cidrs: {e}")))?;
+        crate::upstream::direct::resolve::NetPolicy::parse_hosts(&self.direct.hosts)
+            .map_err(|e| SettingsError::Direct(format!("hosts: {e}")))?;
         Ok(())
     }
 
@@ -260,7 +306,10 @@ mod tests {
     #[test]
     fn refusals() {
         let cases: &[(&[(&str, &str)], &str)] = &[
-            (&[("AGORA_UPSTREAM", "direct")], "direct"),
+            (
+                &[("AGORA_DIRECT__ALLOWED_CIDRS", "10.0.0.0/40")],
+                "allowed_cidrs",
+            ),
             (&[("AGORA_UPSTREAM", "")], "no upstream"),
             (
                 &[("AGORA_DATABASE_URL", "mysql://x")],

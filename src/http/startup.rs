@@ -18,6 +18,10 @@ use crate::store::{self, Store};
 use crate::telemetry::RequestSpan;
 use crate::upstream::Upstream;
 use crate::upstream::chain::{Chain, Entry, Off};
+use crate::upstream::direct::git::GitOptions;
+use crate::upstream::direct::resolve::NetPolicy;
+use crate::upstream::direct::{DirectOptions, DirectUpstream};
+use crate::upstream::private::PrivateSplit;
 use crate::upstream::proxy::ProxyUpstream;
 use crate::zipcache::ZipCache;
 
@@ -122,22 +126,67 @@ pub fn build_upstream(settings: &Settings) -> anyhow::Result<Arc<dyn Upstream>> 
     let list = settings.upstreams()?;
     let timeout = settings.upstream_timeout();
     let client = ProxyUpstream::client(timeout.min(Duration::from_secs(10)), timeout)?;
+    let private = settings.private.trim();
+    let needs_direct = !private.is_empty() || list.entries.iter().any(|(e, _)| *e == Entry::Direct);
+    let direct: Option<Arc<dyn Upstream>> = if needs_direct {
+        Some(Arc::new(build_direct(settings, client.clone(), timeout)?))
+    } else {
+        None
+    };
     let links = list
         .entries
         .iter()
         .map(|(entry, fallback)| {
-            let link: Box<dyn Upstream> = match entry {
-                Entry::Proxy(url) => Box::new(ProxyUpstream::new(url, client.clone(), timeout)),
-                Entry::Off => Box::new(Off),
-                Entry::Direct => unreachable_direct(),
+            let link: Box<dyn Upstream> = match (entry, &direct) {
+                (Entry::Proxy(url), _) => {
+                    Box::new(ProxyUpstream::new(url, client.clone(), timeout))
+                }
+                (Entry::Direct, Some(d)) => Box::new(d.clone()),
+                (Entry::Off, _) | (Entry::Direct, None) => Box::new(Off),
             };
             (link, *fallback)
         })
         .collect();
-    Ok(Arc::new(Chain::new(links)))
+    let chain: Arc<dyn Upstream> = Arc::new(Chain::new(links));
+    Ok(match direct {
+        Some(d) if !private.is_empty() => Arc::new(PrivateSplit::new(private, d, chain)),
+        _ => chain,
+    })
 }
 
-/// `UpstreamList::parse` refuses `direct` until the git fetcher exists, so no entry reaches here.
-fn unreachable_direct() -> Box<dyn Upstream> {
-    Box::new(Off)
+/// The git-reading upstream (`direct`), with its repository cache under `data_dir/git`.
+fn build_direct(
+    settings: &Settings,
+    client: reqwest::Client,
+    timeout: Duration,
+) -> anyhow::Result<DirectUpstream> {
+    let d = &settings.direct;
+    let net = NetPolicy {
+        allow_private_networks: d.allow_private_networks,
+        allowed_cidrs: NetPolicy::parse_cidrs(&d.allowed_cidrs).map_err(anyhow::Error::msg)?,
+        insecure: d.insecure.clone(),
+        hosts: NetPolicy::parse_hosts(&d.hosts).map_err(anyhow::Error::msg)?,
+    };
+    let options = DirectOptions {
+        git: GitOptions {
+            program: d.git.clone().into(),
+            timeout: Duration::from_secs(d.git_timeout_secs.max(1)),
+            max_processes: d.max_git_processes,
+            global_config: (!d.git_config_global.is_empty())
+                .then(|| d.git_config_global.clone().into()),
+        },
+        cache_dir: settings.data_dir.join("git"),
+        cache_bytes: d.cache_bytes,
+        refresh: Duration::from_secs(d.refresh_secs),
+        net,
+        proxy_client: client,
+        proxy_timeout: timeout,
+        temp_dir: settings.data_dir.join("tmp"),
+    };
+    DirectUpstream::new(options).map_err(|e| {
+        anyhow::anyhow!(
+            "repository cache under {}: {e}",
+            settings.data_dir.display()
+        )
+    })
 }

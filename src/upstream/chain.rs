@@ -1,6 +1,6 @@
 //! The upstream list in the go command's GOPROXY syntax, and walking it the way the go command does:
 //! after an entry followed by `,` the walk goes on only on "not found" (404/410); after `|` it goes
-//! on after any error.
+//! on after any error. Like `off`, `direct` ends the list.
 
 use std::fmt;
 
@@ -36,8 +36,6 @@ pub struct UpstreamList {
 pub enum ListError {
     #[error("no upstream given (use `off` to serve only what is stored)")]
     Empty,
-    #[error("`direct` (fetching from version control) is not available in this build yet")]
-    DirectUnsupported,
     #[error("invalid upstream {entry:?}: {reason}")]
     Invalid { entry: String, reason: String },
 }
@@ -65,10 +63,10 @@ impl UpstreamList {
             };
             let entry = match item {
                 "off" => Entry::Off,
-                "direct" => return Err(ListError::DirectUnsupported),
+                "direct" => Entry::Direct,
                 _ => Entry::Proxy(parse_proxy_url(item)?),
             };
-            let ends = entry == Entry::Off;
+            let ends = entry == Entry::Off || entry == Entry::Direct;
             entries.push((entry, fallback));
             if ends {
                 break;
@@ -270,6 +268,12 @@ mod tests {
                 &[Fallback::OnNotFound, Fallback::OnNotFound],
             ),
             ("off", "off", &[Fallback::OnNotFound]),
+            ("direct", "direct", &[Fallback::OnNotFound]),
+            (
+                "https://proxy.golang.org,direct,http://ignored",
+                "https://proxy.golang.org,direct",
+                &[Fallback::OnNotFound, Fallback::OnNotFound],
+            ),
             (
                 "http://127.0.0.1:8080/base",
                 "http://127.0.0.1:8080/base",
@@ -287,15 +291,7 @@ mod tests {
 
     #[test]
     fn parse_refusals() {
-        let bad: &[(&str, ListError)] = &[
-            ("", ListError::Empty),
-            (" , |", ListError::Empty),
-            ("direct", ListError::DirectUnsupported),
-            (
-                "https://proxy.golang.org,direct",
-                ListError::DirectUnsupported,
-            ),
-        ];
+        let bad: &[(&str, ListError)] = &[("", ListError::Empty), (" , |", ListError::Empty)];
         for (input, want) in bad {
             assert_eq!(
                 UpstreamList::parse(input).as_ref().err(),

@@ -1,6 +1,8 @@
 //! Where missing versions come from: other proxies over HTTP, walked as a GOPROXY list.
 
 pub mod chain;
+pub mod direct;
+pub mod private;
 pub mod proxy;
 
 use std::path::Path;
@@ -101,4 +103,38 @@ pub trait Upstream: Send + Sync {
         dest: &Path,
         max_bytes: u64,
     ) -> Result<ZipDownload, UpstreamError>;
+}
+
+/// A shared upstream is an upstream (the direct upstream serves both the chain and private
+/// modules).
+#[async_trait]
+impl<T: Upstream + ?Sized> Upstream for std::sync::Arc<T> {
+    fn name(&self) -> String {
+        (**self).name()
+    }
+    async fn list(&self, module: &ModulePath) -> Result<String, UpstreamError> {
+        (**self).list(module).await
+    }
+    async fn latest(&self, module: &ModulePath) -> Result<Info, UpstreamError> {
+        (**self).latest(module).await
+    }
+    async fn info(&self, module: &ModulePath, query: &str) -> Result<Info, UpstreamError> {
+        (**self).info(module, query).await
+    }
+    async fn go_mod(
+        &self,
+        module: &ModulePath,
+        version: &Version,
+    ) -> Result<Vec<u8>, UpstreamError> {
+        (**self).go_mod(module, version).await
+    }
+    async fn zip(
+        &self,
+        module: &ModulePath,
+        version: &Version,
+        dest: &Path,
+        max_bytes: u64,
+    ) -> Result<ZipDownload, UpstreamError> {
+        (**self).zip(module, version, dest, max_bytes).await
+    }
 }

@@ -1,0 +1,248 @@
+//! Running the git command line: never interactive, bounded in time and in number, and killed
+//! (with everything it started) when it overruns or its caller goes away.
+//!
+//! The user's git configuration applies as it does for the go command: `url.<base>.insteadOf`,
+//! credential helpers, `.netrc` (through libcurl) and OpenSSH's configuration all come from the
+//! process environment (`HOME`, `GIT_CONFIG_GLOBAL`, `SSH_AUTH_SOCK`, ...).
+
+use std::path::{Path, PathBuf};
+use std::process::{ExitStatus, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+use tokio::process::{Child, Command};
+use tokio::sync::Semaphore;
+
+/// Most bytes of stderr kept for an error message.
+const MAX_STDERR: usize = 4096;
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum GitError {
+    #[error("git {args} timed out after {secs}s")]
+    Timeout { args: String, secs: u64 },
+    #[error("git {args} failed ({status}): {stderr}")]
+    Failed {
+        args: String,
+        status: String,
+        stderr: String,
+    },
+    #[error("running git {args}: {reason}")]
+    Spawn { args: String, reason: String },
+}
+
+/// How git is run.
+#[derive(Debug, Clone)]
+pub struct GitOptions {
+    /// The git program (`git` by default, found on `PATH`).
+    pub program: PathBuf,
+    /// Longest run of one git command.
+    pub timeout: Duration,
+    /// Git processes running at once.
+    pub max_processes: usize,
+    /// `GIT_CONFIG_GLOBAL` for git, instead of the one inherited from the environment.
+    pub global_config: Option<PathBuf>,
+}
+
+#[derive(Clone)]
+pub struct Git {
+    options: Arc<GitOptions>,
+    permits: Arc<Semaphore>,
+}
+
+/// What a finished git command produced.
+pub struct Output {
+    pub status: ExitStatus,
+    pub stdout: Vec<u8>,
+    pub stderr: String,
+}
+
+impl Git {
+    pub fn new(options: GitOptions) -> Self {
+        let permits = Arc::new(Semaphore::new(options.max_processes.max(1)));
+        Self {
+            options: Arc::new(options),
+            permits,
+        }
+    }
+
+    pub fn timeout(&self) -> Duration {
+        self.options.timeout
+    }
+
+    fn command(&self, dir: &Path, args: &[&str]) -> Command {
+        let mut cmd = Command::new(&self.options.program);
+        cmd.current_dir(dir)
+            // Never ask anyone for anything: fail instead.
+            .args(["-c", "credential.interactive=false", "-c", "core.askPass="])
+            .args(args)
+            .env("GIT_TERMINAL_PROMPT", "0")
+            .env("GCM_INTERACTIVE", "never")
+            .env("SSH_ASKPASS_REQUIRE", "never")
+            .env_remove("GIT_ASKPASS")
+            .env_remove("SSH_ASKPASS")
+            .env("LC_ALL", "C")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        if std::env::var_os("GIT_SSH").is_none() && std::env::var_os("GIT_SSH_COMMAND").is_none() {
+            // As the go command does: no password prompts, no shared master connections.
+            cmd.env(
+                "GIT_SSH_COMMAND",
+                "ssh -o ControlMaster=no -o BatchMode=yes",
+            );
+        }
+        if let Some(config) = &self.options.global_config {
+            cmd.env("GIT_CONFIG_GLOBAL", config);
+        }
+        // Its own process group, so a timeout kills helpers (remote-https, ssh) too.
+        #[cfg(unix)]
+        cmd.process_group(0);
+        cmd
+    }
+
+    /// Runs git in `dir`; a non-zero exit is an error carrying stderr.
+    pub async fn run(&self, dir: &Path, args: &[&str]) -> Result<Vec<u8>, GitError> {
+        let out = self.output(dir, args, None, None).await?;
+        if !out.status.success() {
+            return Err(failed(args, &out));
+        }
+        Ok(out.stdout)
+    }
+
+    /// Runs git, whatever its exit status.
+    pub async fn output(
+        &self,
+        dir: &Path,
+        args: &[&str],
+        stdin: Option<Vec<u8>>,
+        stdout_file: Option<&Path>,
+    ) -> Result<Output, GitError> {
+        let shown = args.join(" ");
+        let _permit = self.permits.acquire().await.map_err(|_| GitError::Spawn {
+            args: shown.clone(),
+            reason: "shutting down".into(),
+        })?;
+        let mut cmd = self.command(dir, args);
+        if stdin.is_some() {
+            cmd.stdin(Stdio::piped());
+        }
+        if let Some(path) = stdout_file {
+            let file = std::fs::File::create(path).map_err(|e| GitError::Spawn {
+                args: shown.clone(),
+                reason: format!("{}: {e}", path.display()),
+            })?;
+            cmd.stdout(Stdio::from(file));
+        }
+        let mut child = cmd.spawn().map_err(|e| GitError::Spawn {
+            args: shown.clone(),
+            reason: e.to_string(),
+        })?;
+        let mut guard = KillGuard(child.id());
+        let input = child.stdin.take();
+        let stdout = child.stdout.take();
+        let stderr = child.stderr.take();
+        let work = async {
+            let feed = async {
+                if let (Some(mut w), Some(data)) = (input, stdin) {
+                    // A git that exits early closes its stdin; that is not our error.
+                    let _ = w.write_all(&data).await;
+                    let _ = w.shutdown().await;
+                }
+            };
+            let (_, out, err, status) = tokio::join!(
+                feed,
+                read_all(stdout, usize::MAX),
+                read_all(stderr, MAX_STDERR),
+                child.wait()
+            );
+            (out, err, status)
+        };
+        let result = tokio::time::timeout(self.options.timeout, work).await;
+        match result {
+            Ok((out, err, status)) => {
+                guard.0 = None;
+                let status = status.map_err(|e| GitError::Spawn {
+                    args: shown.clone(),
+                    reason: e.to_string(),
+                })?;
+                Ok(Output {
+                    status,
+                    stdout: out,
+                    stderr: String::from_utf8_lossy(&err).trim().to_string(),
+                })
+            }
+            Err(_) => {
+                kill_and_reap(&mut child, &mut guard).await;
+                Err(GitError::Timeout {
+                    args: shown,
+                    secs: self.options.timeout.as_secs(),
+                })
+            }
+        }
+    }
+}
+
+pub fn failed(args: &[&str], out: &Output) -> GitError {
+    GitError::Failed {
+        args: args.join(" "),
+        status: out.status.to_string(),
+        stderr: out.stderr.clone(),
+    }
+}
+
+async fn read_all<R: AsyncRead + Unpin>(r: Option<R>, limit: usize) -> Vec<u8> {
+    let mut buf = Vec::new();
+    let Some(mut r) = r else { return buf };
+    let mut chunk = vec![0u8; 64 * 1024];
+    loop {
+        match r.read(&mut chunk).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                if buf.len() < limit {
+                    let room = limit - buf.len();
+                    buf.extend_from_slice(&chunk[..n.min(room)]);
+                }
+            }
+        }
+    }
+    buf
+}
+
+/// Kills the process group of a git that is still running when its caller gives up (a timeout
+/// or a dropped future); `kill_on_drop` covers git itself, this covers its helpers.
+struct KillGuard(Option<u32>);
+
+impl KillGuard {
+    fn kill_group(&mut self) {
+        if let Some(pid) = self.0.take() {
+            kill_group(pid);
+        }
+    }
+}
+
+impl Drop for KillGuard {
+    fn drop(&mut self) {
+        self.kill_group();
+    }
+}
+
+#[cfg(unix)]
+fn kill_group(pid: u32) {
+    if let Ok(pid) = i32::try_from(pid) {
+        // SAFETY: kill(2) with a negative pid signals a process group; it touches no memory.
+        unsafe {
+            libc::kill(-pid, libc::SIGKILL);
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn kill_group(_pid: u32) {}
+
+async fn kill_and_reap(child: &mut Child, guard: &mut KillGuard) {
+    guard.kill_group();
+    let _ = child.start_kill();
+    let _ = child.wait().await;
+}

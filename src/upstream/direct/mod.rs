@@ -1,0 +1,286 @@
+//! `direct`: modules read from their version control repositories, as the go command does with
+//! `GOPROXY=direct`, with zips whose `h1:` hashes equal the go command's.
+//!
+//! - `resolve`: module path → repository (known hosts, `.git` suffix, `?go-get=1` discovery
+//!   behind an address guard; `mod` meta tags delegate to a GOPROXY).
+//! - `git`: the git CLI, never interactive, bounded in time and number.
+//! - `cache`: bare repositories on local disk, LRU-evicted.
+//! - `versions`: the pure tag/version rules; `repo`: the go command's `codeRepo` over git.
+//! - `archive`: `git archive` → module zip.
+
+pub mod archive;
+pub mod cache;
+pub mod git;
+pub mod repo;
+pub mod resolve;
+pub mod versions;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use super::proxy::ProxyUpstream;
+use super::{Info, Upstream, UpstreamError, ZipDownload};
+use cache::{RepoCache, RepoError};
+use git::{Git, GitError, GitOptions};
+use gomod::module::ModulePath;
+use gomod::version::Version;
+use repo::CodeRepo;
+use resolve::{Discovery, NetPolicy, RepoRoot, Vcs};
+use versions::Layout;
+
+pub struct DirectOptions {
+    pub git: GitOptions,
+    /// Where the bare repositories are kept.
+    pub cache_dir: PathBuf,
+    pub cache_bytes: u64,
+    /// How long a repository's refs are trusted before the next `ls-remote`.
+    pub refresh: Duration,
+    pub net: NetPolicy,
+    /// For `mod` meta tags.
+    pub proxy_client: reqwest::Client,
+    pub proxy_timeout: Duration,
+    /// Temporary files (git archives).
+    pub temp_dir: PathBuf,
+}
+
+pub struct DirectUpstream {
+    cache: RepoCache,
+    discovery: Discovery,
+    roots: moka::sync::Cache<String, RepoRoot>,
+    blobs: repo::Blobs,
+    proxy_client: reqwest::Client,
+    proxy_timeout: Duration,
+    temp_dir: PathBuf,
+}
+
+/// Where one module's code comes from.
+enum Target {
+    Git(CodeRepo),
+    Proxy(ProxyUpstream),
+}
+
+fn repo_err(e: RepoError) -> UpstreamError {
+    match e {
+        RepoError::Unreachable { .. } => UpstreamError::NotFound(e.to_string()),
+        RepoError::Git(GitError::Timeout { .. }) => UpstreamError::Timeout(e.to_string()),
+        RepoError::Git(other) => UpstreamError::Transport {
+            url: "git".into(),
+            reason: other.to_string(),
+        },
+        RepoError::Io(m) => UpstreamError::Io(m),
+    }
+}
+
+/// Evaluates `$body` with `$t` bound to the module's code; a revision not found in refs that may
+/// be stale is tried once more after a forced refresh.
+macro_rules! with_target {
+    ($self:ident, $module:expr, |$t:ident| $body:expr) => {{
+        let $t = $self.target($module, false).await?;
+        let first: Result<_, UpstreamError> = async { $body }.await;
+        match first {
+            Err(UpstreamError::NotFound(m)) if m.contains("unknown revision") => {
+                let $t = $self.target($module, true).await?;
+                async { $body }.await
+            }
+            other => other,
+        }
+    }};
+}
+
+impl DirectUpstream {
+    pub fn new(options: DirectOptions) -> std::io::Result<Self> {
+        let git = Git::new(options.git);
+        let discovery = Discovery {
+            policy: options.net,
+            timeout: options.proxy_timeout,
+        };
+        std::fs::create_dir_all(&options.temp_dir)?;
+        Ok(Self {
+            cache: RepoCache::new(options.cache_dir, options.cache_bytes, options.refresh, git)?,
+            discovery,
+            roots: moka::sync::Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(Duration::from_secs(600))
+                .build(),
+            blobs: repo::blob_cache(32 << 20),
+            proxy_client: options.proxy_client,
+            proxy_timeout: options.proxy_timeout,
+            temp_dir: options.temp_dir,
+        })
+    }
+
+    async fn repo_root(&self, module: &ModulePath) -> Result<RepoRoot, UpstreamError> {
+        let path = module.as_str();
+        if let Some(r) = self.roots.get(path) {
+            return Ok(r);
+        }
+        let root = match resolve::known_host(path) {
+            Some(r) => r.map_err(UpstreamError::NotFound)?,
+            None => self.discovery.discover(path).await?,
+        };
+        self.roots.insert(path.to_string(), root.clone());
+        Ok(root)
+    }
+
+    async fn target(&self, module: &ModulePath, force: bool) -> Result<Target, UpstreamError> {
+        let root = self.repo_root(module).await?;
+        match root.vcs {
+            Vcs::Mod => {
+                let url = url::Url::parse(&root.url)
+                    .map_err(|e| UpstreamError::NotFound(format!("mod URL {:?}: {e}", root.url)))?;
+                Ok(Target::Proxy(ProxyUpstream::new(
+                    &url,
+                    self.proxy_client.clone(),
+                    self.proxy_timeout,
+                )))
+            }
+            Vcs::Git => {
+                let layout = Layout::new(module.as_str(), &root.root, &root.subdir)
+                    .map_err(UpstreamError::NotFound)?;
+                let repo = self.cache.open(&root.url, force).await.map_err(repo_err)?;
+                Ok(Target::Git(CodeRepo {
+                    git: self.cache.git().clone(),
+                    repo,
+                    layout,
+                    blobs: self.blobs.clone(),
+                }))
+            }
+        }
+    }
+
+    async fn build_zip(
+        &self,
+        code: &CodeRepo,
+        module: &ModulePath,
+        version: &Version,
+        dest: &Path,
+        max_bytes: u64,
+    ) -> Result<ZipDownload, UpstreamError> {
+        let (info, found) = code.locate(version.as_str()).await?;
+        let git_zip = tempfile::Builder::new()
+            .prefix("git-archive-")
+            .suffix(".zip")
+            .tempfile_in(&self.temp_dir)
+            .map_err(|e| UpstreamError::Io(format!("temporary file: {e}")))?;
+        let mut args = vec![
+            "-c",
+            "core.autocrlf=input",
+            "-c",
+            "core.eol=lf",
+            "archive",
+            "--format=zip",
+            "-0",
+            "--prefix=prefix/",
+            info.hash.as_str(),
+        ];
+        if !found.dir.is_empty() {
+            args.push("--");
+            args.push(found.dir.as_str());
+        }
+        let out = code
+            .git
+            .output(&code.repo.dir, &args, None, Some(git_zip.path()))
+            .await
+            .map_err(|e| match e {
+                GitError::Timeout { .. } => {
+                    UpstreamError::Timeout(format!("{}: {e}", code.repo.url))
+                }
+                other => UpstreamError::Io(other.to_string()),
+            })?;
+        if !out.status.success() {
+            return Err(UpstreamError::NotFound(format!(
+                "{module}@{version}: git archive: {}",
+                out.stderr
+            )));
+        }
+        let license = if found.dir.is_empty() {
+            None
+        } else {
+            code.root_license(&info.hash).await?
+        };
+        let (archive, subdir, m, v, d) = (
+            git_zip.path().to_path_buf(),
+            found.dir.clone(),
+            module.to_string(),
+            version.to_string(),
+            dest.to_path_buf(),
+        );
+        let built = tokio::task::spawn_blocking(move || {
+            archive::build(&archive, &subdir, license, &m, &v, &d)
+        })
+        .await
+        .map_err(|e| UpstreamError::Io(format!("zip task: {e}")))?
+        .map_err(|e| match e {
+            archive::BuildError::Module(m) => {
+                UpstreamError::NotFound(format!("{module}@{version}: {m}"))
+            }
+            archive::BuildError::Io(m) => UpstreamError::Io(m),
+        })?;
+        drop(git_zip);
+        if built.size > max_bytes {
+            return Err(UpstreamError::TooLarge(max_bytes));
+        }
+        Ok(ZipDownload {
+            size: built.size,
+            sha256: built.sha256,
+            source: format!("direct {}", code.repo.url),
+        })
+    }
+}
+
+#[async_trait]
+impl Upstream for DirectUpstream {
+    fn name(&self) -> String {
+        "direct".into()
+    }
+
+    async fn list(&self, module: &ModulePath) -> Result<String, UpstreamError> {
+        with_target!(self, module, |t| match &t {
+            Target::Proxy(p) => p.list(module).await,
+            Target::Git(code) => {
+                let list = code.versions().await?;
+                Ok(list.iter().map(|v| format!("{v}\n")).collect())
+            }
+        })
+    }
+
+    async fn latest(&self, module: &ModulePath) -> Result<Info, UpstreamError> {
+        with_target!(self, module, |t| match &t {
+            Target::Proxy(p) => p.latest(module).await,
+            Target::Git(code) => Info::parse(code.info_json(&code.latest().await?)),
+        })
+    }
+
+    async fn info(&self, module: &ModulePath, query: &str) -> Result<Info, UpstreamError> {
+        with_target!(self, module, |t| match &t {
+            Target::Proxy(p) => p.info(module, query).await,
+            Target::Git(code) => Info::parse(code.info_json(&code.stat_version(query).await?)),
+        })
+    }
+
+    async fn go_mod(
+        &self,
+        module: &ModulePath,
+        version: &Version,
+    ) -> Result<Vec<u8>, UpstreamError> {
+        with_target!(self, module, |t| match &t {
+            Target::Proxy(p) => p.go_mod(module, version).await,
+            Target::Git(code) => code.go_mod(version.as_str()).await,
+        })
+    }
+
+    async fn zip(
+        &self,
+        module: &ModulePath,
+        version: &Version,
+        dest: &Path,
+        max_bytes: u64,
+    ) -> Result<ZipDownload, UpstreamError> {
+        with_target!(self, module, |t| match &t {
+            Target::Proxy(p) => p.zip(module, version, dest, max_bytes).await,
+            Target::Git(code) => self.build_zip(code, module, version, dest, max_bytes).await,
+        })
+    }
+}
