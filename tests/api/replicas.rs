@@ -146,3 +146,61 @@ async fn wait_for(cond: impl Fn() -> bool) {
     }
     panic!("condition not met in 20 s");
 }
+
+#[sqlx::test(migrations = "migrations/postgres")]
+async fn sigterm_lets_an_in_flight_fetch_finish(pool: sqlx::PgPool) {
+    let url = database_url(&pool);
+    let upstream = TestUpstream::start(go_fixture().tree.clone());
+    upstream.fault(
+        "big/@v/v1.0.0.zip",
+        Fault::Delay(Duration::from_secs(2)),
+        None,
+    );
+    let data = tempfile::tempdir().expect("tmp");
+    let mut a = start_replica(&url, &upstream.url(), data.path());
+    let big = format!(
+        "{}/{}/@v/v1.0.0.zip",
+        a.address,
+        esc("github.com/agoratest/big")
+    );
+    let request = tokio::spawn(async move {
+        let resp = crate::helpers::client()
+            .get(big)
+            .send()
+            .await
+            .expect("request");
+        (resp.status().as_u16(), resp.bytes().await.expect("body"))
+    });
+    wait_for(|| upstream.hits_ending("big/@v/v1.0.0.zip") > 0).await;
+    let pid = a.child.id().to_string();
+    std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill");
+
+    let (status, body) = request.await.expect("join");
+    assert_eq!(status, 200, "the in-flight download was cut off");
+    let want = std::fs::read(
+        go_fixture()
+            .tree
+            .join("github.com/agoratest/big/@v/v1.0.0.zip"),
+    )
+    .expect("tree zip");
+    assert!(body.as_ref() == want.as_slice());
+    for _ in 0..100 {
+        if a.child.try_wait().expect("wait").is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        a.child.try_wait().expect("wait").is_some(),
+        "agora did not exit after SIGTERM"
+    );
+    let stored: (i64, i64) =
+        sqlx::query_as("SELECT (SELECT count(*) FROM versions), (SELECT coalesce(sum(length(data)), 0) FROM zip_chunks)::bigint")
+            .fetch_one(&pool)
+            .await
+            .expect("count");
+    assert_eq!((stored.0, stored.1 as usize), (1, want.len()));
+}

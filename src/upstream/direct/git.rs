@@ -14,6 +14,8 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::process::{Child, Command};
 use tokio::sync::Semaphore;
 
+use crate::telemetry::metrics::METRICS;
+
 /// Most bytes of stderr kept for an error message.
 const MAX_STDERR: usize = 4096;
 
@@ -140,6 +142,7 @@ impl Git {
             reason: e.to_string(),
         })?;
         let mut guard = KillGuard(child.id());
+        let _running = Running::start();
         let input = child.stdin.take();
         let stdout = child.stdout.take();
         let stderr = child.stderr.take();
@@ -181,6 +184,22 @@ impl Git {
                 })
             }
         }
+    }
+}
+
+/// Counts a git process in `agora_git_processes` for as long as it lives.
+struct Running;
+
+impl Running {
+    fn start() -> Self {
+        METRICS.git_processes.inc();
+        Running
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        METRICS.git_processes.dec();
     }
 }
 
