@@ -5,7 +5,8 @@ use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crate::direct_fixture::{Step, git_at, gitconfig_for, make_repo, write};
+use crate::direct_fixture::{Step, make_repo};
+use crate::fixture::{git_at, gitconfig_for, write};
 use crate::helpers::{pg_store, spawn_app_with};
 
 const D1: &str = "2024-03-04T05:06:07Z";

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use crate::fixture::{go_binary, go_env, run};
+use crate::fixture::{git_at, gitconfig_for, go_binary, go_env, noise, run, write};
 
 pub struct Corpus {
     pub go: PathBuf,
@@ -38,28 +38,6 @@ pub fn corpus() -> &'static Corpus {
     CORPUS.get_or_init(|| build().unwrap_or_else(|e| panic!("building the direct corpus: {e}")))
 }
 
-pub fn git_at(repo: &Path, date: &str, args: &[&str]) -> Result<String, String> {
-    run(Command::new("git")
-        .current_dir(repo)
-        .args(args)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_AUTHOR_NAME", "Agora Test")
-        .env("GIT_AUTHOR_EMAIL", "test@agora.invalid")
-        .env("GIT_COMMITTER_NAME", "Agora Test")
-        .env("GIT_COMMITTER_EMAIL", "test@agora.invalid")
-        .env("GIT_AUTHOR_DATE", "2020-01-01T00:00:00Z")
-        .env("GIT_COMMITTER_DATE", date))
-}
-
-pub fn write(dir: &Path, rel: &str, data: &[u8]) -> Result<(), String> {
-    let path = dir.join(rel);
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
-    }
-    std::fs::write(&path, data).map_err(|e| format!("{}: {e}", path.display()))
-}
-
 /// One commit: files written, files removed, tags, committer date.
 pub struct Step<'a> {
     pub files: &'a [(&'a str, &'a [u8])],
@@ -81,31 +59,6 @@ pub fn make_repo(dir: &Path, steps: &[Step<'_>]) -> Result<(), String> {
         }
     }
     Ok(())
-}
-
-fn noise(len: usize) -> Vec<u8> {
-    let mut x: u64 = 0x2545_F491_4F6C_DD1D;
-    let mut out = Vec::with_capacity(len + 8);
-    while out.len() < len {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        out.extend_from_slice(&x.to_le_bytes());
-    }
-    out.truncate(len);
-    out
-}
-
-pub fn gitconfig_for(repos: &[(&str, PathBuf)]) -> String {
-    let mut cfg = String::from("[protocol \"file\"]\n\tallow = always\n");
-    for (module, dir) in repos {
-        cfg.push_str(&format!(
-            "[url \"file://{}\"]\n\tinsteadOf = https://{}\n",
-            dir.display(),
-            module
-        ));
-    }
-    cfg
 }
 
 const D1: &str = "2024-03-04T05:06:07Z";
@@ -256,7 +209,7 @@ fn build() -> Result<Corpus, String> {
             },
         ],
     )?;
-    let big = noise(BIG_BYTES);
+    let big = noise(0x2545_F491_4F6C_DD1D, BIG_BYTES);
     make_repo(
         &r("big"),
         &[Step {

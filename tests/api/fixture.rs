@@ -72,7 +72,12 @@ pub fn run(cmd: &mut Command) -> Result<String, String> {
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-fn git(repo: &Path, args: &[&str]) -> Result<String, String> {
+/// The committer date of every fixture commit.
+const FIXTURE_DATE: &str = "2024-03-04T05:06:07Z";
+
+/// Runs git in `repo` with a fixed identity; commits get committer date `date` (and a fixed,
+/// earlier author date, since pseudo-versions must use the committer's).
+pub fn git_at(repo: &Path, date: &str, args: &[&str]) -> Result<String, String> {
     run(Command::new("git")
         .current_dir(repo)
         .args(args)
@@ -82,16 +87,29 @@ fn git(repo: &Path, args: &[&str]) -> Result<String, String> {
         .env("GIT_AUTHOR_EMAIL", "test@agora.invalid")
         .env("GIT_COMMITTER_NAME", "Agora Test")
         .env("GIT_COMMITTER_EMAIL", "test@agora.invalid")
-        .env("GIT_AUTHOR_DATE", "2024-03-04T05:06:07Z")
-        .env("GIT_COMMITTER_DATE", "2024-03-04T05:06:07Z"))
+        .env("GIT_AUTHOR_DATE", "2020-01-01T00:00:00Z")
+        .env("GIT_COMMITTER_DATE", date))
 }
 
-fn write(dir: &Path, rel: &str, data: &[u8]) -> Result<(), String> {
+pub fn write(dir: &Path, rel: &str, data: &[u8]) -> Result<(), String> {
     let path = dir.join(rel);
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
     }
     std::fs::write(&path, data).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// A git configuration reaching each module's repository through `url.insteadOf`.
+pub fn gitconfig_for(repos: &[(&str, PathBuf)]) -> String {
+    let mut cfg = String::from("[protocol \"file\"]\n\tallow = always\n");
+    for (module, dir) in repos {
+        cfg.push_str(&format!(
+            "[url \"file://{}\"]\n\tinsteadOf = https://{}\n",
+            dir.display(),
+            module
+        ));
+    }
+    cfg
 }
 
 /// A repository with one commit per (files, tag) step.
@@ -101,21 +119,21 @@ type Step<'a> = (&'a [(&'a str, &'a [u8])], &'a str);
 fn repo(root: &Path, name: &str, steps: &[Step<'_>]) -> Result<PathBuf, String> {
     let dir = root.join("repos").join(name);
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    git(&dir, &["init", "-q", "-b", "main"])?;
+    git_at(&dir, FIXTURE_DATE, &["init", "-q", "-b", "main"])?;
     for (files, tag) in steps {
         for (rel, data) in *files {
             write(&dir, rel, data)?;
         }
-        git(&dir, &["add", "-A"])?;
-        git(&dir, &["commit", "-q", "-m", tag])?;
-        git(&dir, &["tag", tag])?;
+        git_at(&dir, FIXTURE_DATE, &["add", "-A"])?;
+        git_at(&dir, FIXTURE_DATE, &["commit", "-q", "-m", tag])?;
+        git_at(&dir, FIXTURE_DATE, &["tag", tag])?;
     }
     Ok(dir)
 }
 
-/// Incompressible, reproducible bytes.
-fn noise(len: usize) -> Vec<u8> {
-    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+/// Incompressible bytes, the same for the same seed.
+pub fn noise(seed: u64, len: usize) -> Vec<u8> {
+    let mut x: u64 = seed;
     let mut out = Vec::with_capacity(len + 8);
     while out.len() < len {
         x ^= x << 13;
@@ -133,7 +151,7 @@ fn build() -> Result<GoFixture, String> {
     let _ = std::fs::remove_dir_all(&root);
     std::fs::create_dir_all(root.join("home")).map_err(|e| e.to_string())?;
 
-    let big = noise(BIG_FILE_BYTES);
+    let big = noise(0x9E37_79B9_7F4A_7C15, BIG_FILE_BYTES);
     let repos: Vec<(&str, &str, PathBuf)> = vec![
         (
             "github.com/Agora-Test/Caps",
@@ -231,15 +249,8 @@ fn build() -> Result<GoFixture, String> {
             )?,
         ),
     ];
-    let mut gitconfig = String::from("[protocol \"file\"]\n\tallow = always\n");
-    for (module, _, dir) in &repos {
-        gitconfig.push_str(&format!(
-            "[url \"file://{}\"]\n\tinsteadOf = https://{}\n",
-            dir.display(),
-            module
-        ));
-    }
-    write(&root, "gitconfig", gitconfig.as_bytes())?;
+    let rules: Vec<(&str, PathBuf)> = repos.iter().map(|(m, _, dir)| (*m, dir.clone())).collect();
+    write(&root, "gitconfig", gitconfig_for(&rules).as_bytes())?;
 
     let app = root.join("app");
     write(

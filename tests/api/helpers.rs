@@ -157,6 +157,9 @@ pub fn start_replica_with(
         .env("AGORA_LOG__FORMAT", "json")
         .env("AGORA_FETCH__LOCK_WAIT_SECS", "60")
         .env("RUST_LOG", "info")
+        // Many tests share one PostgreSQL server (100 connections by default): stay small.
+        .env("AGORA_DATABASE__MAX_CONNECTIONS", "6")
+        .env("AGORA_DATABASE__FILL_CONNECTIONS", "2")
         .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())

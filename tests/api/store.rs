@@ -143,9 +143,8 @@ async fn sqlite_store_contract(pool: sqlx::SqlitePool) {
     contract(sqlite_store(pool)).await;
 }
 
-#[sqlx::test(migrations = "migrations/postgres")]
-async fn postgres_refuses_updates_to_stored_versions(pool: sqlx::PgPool) {
-    let store = pg_store(pool.clone());
+/// Stores one version, for the tests that then try to change it behind the store's back.
+async fn store_one(store: Arc<dyn Store>) {
     let module = ModulePath::parse("example.com/m").expect("path");
     let v1 = Version::parse("v1.0.0").expect("v");
     let dir = tempfile::tempdir().expect("tmp");
@@ -155,10 +154,17 @@ async fn postgres_refuses_updates_to_stored_versions(pool: sqlx::PgPool) {
         .insert_version(&new_version(&module, &v1, &zip, 3))
         .await
         .expect("insert");
-    for sql in [
-        "UPDATE versions SET go_mod = 'x'",
-        "UPDATE zip_chunks SET data = 'x'",
-    ] {
+}
+
+const UPDATES: [&str; 2] = [
+    "UPDATE versions SET go_mod = 'x'",
+    "UPDATE zip_chunks SET data = 'x'",
+];
+
+#[sqlx::test(migrations = "migrations/postgres")]
+async fn postgres_refuses_updates_to_stored_versions(pool: sqlx::PgPool) {
+    store_one(pg_store(pool.clone())).await;
+    for sql in UPDATES {
         let err = sqlx::query(sql).execute(&pool).await.expect_err(sql);
         assert!(err.to_string().contains("immutable"), "{sql}: {err}");
     }
@@ -166,20 +172,8 @@ async fn postgres_refuses_updates_to_stored_versions(pool: sqlx::PgPool) {
 
 #[sqlx::test(migrations = "migrations/sqlite")]
 async fn sqlite_refuses_updates_to_stored_versions(pool: sqlx::SqlitePool) {
-    let store = sqlite_store(pool.clone());
-    let module = ModulePath::parse("example.com/m").expect("path");
-    let v1 = Version::parse("v1.0.0").expect("v");
-    let dir = tempfile::tempdir().expect("tmp");
-    let zip = dir.path().join("a.zip");
-    std::fs::write(&zip, b"zip").expect("write");
-    store
-        .insert_version(&new_version(&module, &v1, &zip, 3))
-        .await
-        .expect("insert");
-    for sql in [
-        "UPDATE versions SET go_mod = 'x'",
-        "UPDATE zip_chunks SET data = 'x'",
-    ] {
+    store_one(sqlite_store(pool.clone())).await;
+    for sql in UPDATES {
         let err = sqlx::query(sql).execute(&pool).await.expect_err(sql);
         assert!(err.to_string().contains("immutable"), "{sql}: {err}");
     }
