@@ -335,3 +335,26 @@ async fn policy_async_answers_404_then_fills_once_across_two_replicas(pool: sqlx
         upstream.hits()
     );
 }
+
+#[sqlx::test(migrations = "migrations/postgres")]
+async fn policy_an_invalid_rules_file_stops_the_start(pool: sqlx::PgPool) {
+    let dir = tempfile::tempdir().expect("tmp");
+    let rules = write_rules(
+        dir.path(),
+        "[[rule]]\npattern = \"a.example\"\nmode = \"redirect\"\nupstream = \"nowhere\"\n",
+    );
+    let settings = crate::helpers::settings(
+        "off",
+        dir.path(),
+        &[("AGORA_POLICY__RULES_FILE", rules.as_str())],
+    );
+    let err = agora::http::startup::Application::build_with_store(&settings, pg_store(pool))
+        .err()
+        .expect("started with an invalid rules file");
+    let msg = err.to_string();
+    assert!(msg.contains("rules.toml"), "{msg}");
+    assert!(
+        msg.contains("rule 1") && msg.contains("\"nowhere\""),
+        "{msg}"
+    );
+}
