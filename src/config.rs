@@ -32,6 +32,7 @@ pub struct Settings {
     pub direct: DirectSettings,
     pub log: LogSettings,
     pub otel: OtelSettings,
+    pub policy: PolicySettings,
     /// Seconds in-flight requests get to finish on shutdown.
     pub shutdown_grace_secs: u64,
 }
@@ -117,6 +118,22 @@ pub struct OtelSettings {
     pub service_name: String,
 }
 
+/// Rules per module pattern and the validation hook (docs/policy.md).
+#[derive(Debug, Deserialize)]
+pub struct PolicySettings {
+    /// The TOML rules file ("" : everything allowed, fetched on a miss).
+    pub rules_file: String,
+    /// How often the rules file is checked for changes.
+    pub reload_secs: u64,
+    /// Asked before a version new to the store is stored ("" : no hook).
+    pub hook_url: String,
+    pub hook_timeout_secs: u64,
+    /// Allow when the hook fails or times out (otherwise refuse the fetch).
+    pub hook_fail_open: bool,
+    /// How long the hook's answers are reused.
+    pub hook_cache_secs: u64,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
     #[error("configuration: {0}")]
@@ -175,6 +192,12 @@ impl Settings {
             .set_default("log.format", "text")?
             .set_default("log.level", "info")?
             .set_default("otel.service_name", "agora")?
+            .set_default("policy.rules_file", "")?
+            .set_default("policy.reload_secs", 5)?
+            .set_default("policy.hook_url", "")?
+            .set_default("policy.hook_timeout_secs", 5)?
+            .set_default("policy.hook_fail_open", false)?
+            .set_default("policy.hook_cache_secs", 300)?
             .set_default("shutdown_grace_secs", 30)?;
         if let Some(file) = sources.file {
             builder = builder.add_source(config::File::from(file).required(true));

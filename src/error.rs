@@ -10,6 +10,12 @@ pub enum ServiceError {
     BadRequest(String),
     #[error("{0}")]
     NotFound(String),
+    /// Refused by policy (a rule or the validation hook): 403 stops GOPROXY fallback.
+    #[error("{0}")]
+    Forbidden(String),
+    /// Not an error: the answer is at this URL (policy mode `redirect`).
+    #[error("redirected to {0}")]
+    Redirect(String),
     #[error("{0}")]
     Gone(String),
     /// The upstream failed or sent something we refuse to store.

@@ -13,6 +13,7 @@ use tokio::sync::Semaphore;
 use tracing::{Instrument, info_span};
 
 use crate::error::ServiceError;
+use crate::policy::hook::Hook;
 use crate::store::{Inserted, NewVersion, Store};
 use crate::telemetry::metrics::METRICS;
 use crate::upstream::{Upstream, UpstreamError};
@@ -29,6 +30,8 @@ pub struct Fetcher {
     lock_wait: Duration,
     max_zip_bytes: u64,
     temp_dir: PathBuf,
+    /// Asked before a new version is stored (policy).
+    hook: Option<Arc<Hook>>,
 }
 
 pub struct FetcherOptions {
@@ -52,7 +55,14 @@ impl Fetcher {
             lock_wait: options.lock_wait,
             max_zip_bytes: options.max_zip_bytes,
             temp_dir: options.temp_dir,
+            hook: None,
         }
+    }
+
+    /// Asks `hook` before storing any version new to the store.
+    pub fn with_hook(mut self, hook: Option<Arc<Hook>>) -> Self {
+        self.hook = hook;
+        self
     }
 
     /// Makes sure `module@version` is stored, fetching it if nobody has. The fetch runs in its own
@@ -143,6 +153,7 @@ impl Fetcher {
             let outcome = match &fetched {
                 Ok(()) => "stored",
                 Err(ServiceError::NotFound(_) | ServiceError::Gone(_)) => "not_found",
+                Err(ServiceError::Forbidden(_)) => "denied",
                 Err(_) => "error",
             };
             METRICS.fetches.with_label_values(&[outcome]).inc();
@@ -169,6 +180,12 @@ impl Fetcher {
                 info.version
             ))
             .into());
+        }
+        // The version exists upstream: ask the hook before downloading and storing it.
+        if let Some(hook) = &self.hook {
+            hook.check(module.as_str(), version.as_str())
+                .instrument(info_span!("validation_hook"))
+                .await?;
         }
         let go_mod = upstream
             .go_mod(module, version)

@@ -6,6 +6,7 @@ pub mod config;
 pub mod error;
 pub mod fetch;
 pub mod http;
+pub mod policy;
 pub mod service;
 pub mod store;
 pub mod telemetry;

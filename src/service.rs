@@ -9,6 +9,7 @@ use tracing::{Instrument, info_span};
 
 use crate::error::ServiceError;
 use crate::fetch::Fetcher;
+use crate::policy::{self, Action, LiveRules, Mode, Rules};
 use crate::store::{Store, StoredVersion, ZipStream, zip_stream};
 use crate::upstream::{Info, Upstream, UpstreamError};
 use crate::zipcache::ZipCache;
@@ -64,6 +65,7 @@ pub struct ProxyService {
     small_zips: moka::sync::Cache<i64, Bytes>,
     memory_zip_max: u64,
     disk: Option<Arc<ZipCache>>,
+    rules: Arc<LiveRules>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -110,7 +112,14 @@ impl ProxyService {
                 .build(),
             memory_zip_max: options.memory_zip_max,
             disk: options.disk,
+            rules: Arc::new(LiveRules::fixed(Rules::default())),
         }
+    }
+
+    /// Applies these policy rules (docs/policy.md) to every request.
+    pub fn with_rules(mut self, rules: Arc<LiveRules>) -> Self {
+        self.rules = rules;
+        self
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -120,10 +129,11 @@ impl ProxyService {
     /// `@v/list`: the upstream's versions merged with the stored ones; the stored ones alone when
     /// the upstream is down.
     pub async fn list(&self, module: &ModulePath) -> Result<Answer<Bytes>, ServiceError> {
+        let mode = self.module_policy(module, "list")?;
         let key = (module.clone(), ListKind::List);
         if let Some(body) = self.lists.get(&key) {
             return Ok(Answer {
-                body,
+                body: self.without_denied(module, body),
                 cache: CacheResult::Hit,
                 immutable: false,
             });
@@ -133,11 +143,14 @@ impl ProxyService {
             .versions(module)
             .instrument(info_span!("store_lookup"))
             .await?;
-        let upstream = self
-            .upstream
-            .list(module)
-            .instrument(info_span!("upstream_list"))
-            .await;
+        let upstream = if mode == Mode::None {
+            Err(stored_only(module))
+        } else {
+            self.upstream
+                .list(module)
+                .instrument(info_span!("upstream_list"))
+                .await
+        };
         let mut versions: Vec<String> = match upstream {
             Ok(body) => body
                 .lines()
@@ -163,7 +176,7 @@ impl ProxyService {
         let body = Bytes::from(body);
         self.lists.insert(key, body.clone());
         Ok(Answer {
-            body,
+            body: self.without_denied(module, body),
             cache: CacheResult::Miss,
             immutable: false,
         })
@@ -171,20 +184,25 @@ impl ProxyService {
 
     /// `@latest`: the upstream's answer, or the highest stored version when it has none.
     pub async fn latest(&self, module: &ModulePath) -> Result<Answer<Bytes>, ServiceError> {
+        let mode = self.module_policy(module, "@latest")?;
         let key = (module.clone(), ListKind::Latest);
         if let Some(body) = self.lists.get(&key) {
+            self.resolved_policy(module, &body)?;
             return Ok(Answer {
                 body,
                 cache: CacheResult::Hit,
                 immutable: false,
             });
         }
-        let body = match self
-            .upstream
-            .latest(module)
-            .instrument(info_span!("upstream_latest"))
-            .await
-        {
+        let upstream = if mode == Mode::None {
+            Err(stored_only(module))
+        } else {
+            self.upstream
+                .latest(module)
+                .instrument(info_span!("upstream_latest"))
+                .await
+        };
+        let body = match upstream {
             Ok(info) => Bytes::from(self.checked_query_answer(module, info)?.raw),
             Err(e) => match self.latest_stored(module).await? {
                 Some(stored) => {
@@ -197,6 +215,7 @@ impl ProxyService {
             },
         };
         self.lists.insert(key, body.clone());
+        self.resolved_policy(module, &body)?;
         Ok(Answer {
             body,
             cache: CacheResult::Miss,
@@ -239,12 +258,16 @@ impl ProxyService {
         query: &str,
     ) -> Result<Answer<Bytes>, ServiceError> {
         if let Some(version) = canonical_for(module, query) {
-            let (stored, cache) = self.ensure(module, &version).await?;
+            let (stored, cache) = self.ensure(module, &version, "info").await?;
             return Ok(Answer {
                 body: stored.info.clone(),
                 cache,
                 immutable: true,
             });
+        }
+        let escaped = gomod::module::escape_version(query).unwrap_or_else(|_| query.to_string());
+        if self.module_policy(module, &format!("{escaped}.info"))? == Mode::None {
+            return Err(stored_only(module).into());
         }
         let info = self
             .upstream
@@ -252,6 +275,7 @@ impl ProxyService {
             .instrument(info_span!("upstream_info"))
             .await?;
         let info = self.checked_query_answer(module, info)?;
+        self.version_allowed(module, &info.version)?;
         Ok(Answer {
             body: Bytes::from(info.raw),
             cache: CacheResult::Pass,
@@ -265,7 +289,7 @@ impl ProxyService {
         version: &str,
     ) -> Result<Answer<Bytes>, ServiceError> {
         let version = self.require_canonical(module, version)?;
-        let (stored, cache) = self.ensure(module, &version).await?;
+        let (stored, cache) = self.ensure(module, &version, "mod").await?;
         Ok(Answer {
             body: stored.go_mod.clone(),
             cache,
@@ -279,7 +303,7 @@ impl ProxyService {
         version: &str,
     ) -> Result<Answer<ZipAnswer>, ServiceError> {
         let version = self.require_canonical(module, version)?;
-        let (stored, cache) = self.ensure(module, &version).await?;
+        let (stored, cache) = self.ensure(module, &version, "zip").await?;
         let body = if let Some(bytes) = self.small_zips.get(&stored.id) {
             ZipBody::Memory(bytes)
         } else if stored.zip_size <= self.memory_zip_max {
@@ -384,14 +408,39 @@ impl ProxyService {
         }))
     }
 
-    /// The stored version, fetched first if this is its first request anywhere.
+    /// The stored version, fetched first if this is its first request anywhere (as the policy's
+    /// mode says: now, in the background, elsewhere or not at all). `ext` names the file asked
+    /// for, for a redirect.
     async fn ensure(
         &self,
         module: &ModulePath,
         version: &Version,
+        ext: &str,
     ) -> Result<(Arc<StoredVersion>, CacheResult), ServiceError> {
+        let decision = self.version_allowed(module, version.as_str())?;
         if let Some(stored) = self.stored(module, version).await? {
             return Ok((stored, CacheResult::Hit));
+        }
+        match decision.mode {
+            Mode::Sync => {}
+            Mode::Async => {
+                let (fetcher, m, v) = (self.fetcher.clone(), module.clone(), version.clone());
+                tokio::spawn(async move {
+                    if let Err(e) = fetcher.ensure(&m, &v).await {
+                        tracing::warn!(module = %m, version = %v, error = %e, "background fetch failed");
+                    }
+                });
+                return Err(ServiceError::NotFound(format!(
+                    "not found: {module}@{version}: fetching in the background, retry shortly"
+                )));
+            }
+            Mode::Redirect(base) => {
+                let file = policy::version_file(version, ext);
+                return Err(ServiceError::Redirect(policy::redirect_url(
+                    &base, module, &file,
+                )));
+            }
+            Mode::None => return Err(stored_only(module).into()),
         }
         let started = Instant::now();
         self.fetcher.ensure(module, version).await?;
@@ -403,6 +452,76 @@ impl ProxyService {
             ))),
         }
     }
+}
+
+impl ProxyService {
+    /// The policy for a module-wide request (`file` under the module, for a redirect): deny and
+    /// redirect end the request here; otherwise the mode.
+    fn module_policy(&self, module: &ModulePath, file: &str) -> Result<Mode, ServiceError> {
+        let decision = self.rules.decide(module.as_str(), None);
+        match decision.action {
+            Action::Deny => Err(ServiceError::Forbidden(format!(
+                "forbidden: {module}: {}",
+                decision.reason
+            ))),
+            _ => match decision.mode {
+                Mode::Redirect(base) => Err(ServiceError::Redirect(policy::redirect_url(
+                    &base, module, file,
+                ))),
+                mode => Ok(mode),
+            },
+        }
+    }
+
+    /// The policy for one version; a denied version is refused, stored or not.
+    fn version_allowed(
+        &self,
+        module: &ModulePath,
+        version: &str,
+    ) -> Result<policy::Decision, ServiceError> {
+        let decision = self.rules.decide(module.as_str(), Some(version));
+        if decision.action == Action::Deny {
+            return Err(ServiceError::Forbidden(format!(
+                "forbidden: {module}@{version}: {}",
+                decision.reason
+            )));
+        }
+        Ok(decision)
+    }
+
+    /// An `@latest` answer must not name a denied version.
+    fn resolved_policy(&self, module: &ModulePath, info: &[u8]) -> Result<(), ServiceError> {
+        if let Ok(info) = Info::parse(info.to_vec()) {
+            self.version_allowed(module, &info.version)?;
+        }
+        Ok(())
+    }
+
+    /// A list without the versions the rules deny.
+    fn without_denied(&self, module: &ModulePath, body: Bytes) -> Bytes {
+        let rules = self.rules.get();
+        let denied = |v: &str| rules.decide(module.as_str(), Some(v)).action == Action::Deny;
+        if !body
+            .split(|&b| b == b'\n')
+            .any(|l| denied(&String::from_utf8_lossy(l)))
+        {
+            return body;
+        }
+        let text = String::from_utf8_lossy(&body);
+        let kept: String = text
+            .lines()
+            .filter(|v| !denied(v))
+            .map(|v| format!("{v}\n"))
+            .collect();
+        Bytes::from(kept)
+    }
+}
+
+/// A miss under mode `none`.
+fn stored_only(module: &ModulePath) -> UpstreamError {
+    UpstreamError::NotFound(format!(
+        "not found: {module}: not stored, and policy mode \"none\" fetches nothing"
+    ))
 }
 
 /// `query` as a version the module can have, if it is canonical and passes `module.Check`. Anything

@@ -13,6 +13,8 @@ impl ServiceError {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::Redirect(_) => StatusCode::TEMPORARY_REDIRECT,
             Self::Gone(_) => StatusCode::GONE,
             Self::Upstream(_) => StatusCode::BAD_GATEWAY,
             Self::UpstreamTimeout(_) | Self::LockTimeout(_) => StatusCode::GATEWAY_TIMEOUT,
@@ -38,6 +40,12 @@ impl ResponseError for ServiceError {
 
     fn error_response(&self) -> HttpResponse {
         let status = self.status();
+        if let Self::Redirect(url) = self {
+            return HttpResponse::build(status)
+                .insert_header((actix_web::http::header::LOCATION, url.as_str()))
+                .insert_header((CACHE_CONTROL, HeaderValue::from_static("no-store")))
+                .finish();
+        }
         if status.is_server_error() {
             tracing::error!(status = status.as_u16(), error = %self, "request failed");
         } else {
@@ -68,6 +76,7 @@ mod tests {
             (ServiceError::BadRequest("x".into()), 400),
             (ServiceError::NotFound("x".into()), 404),
             (ServiceError::Gone("x".into()), 410),
+            (ServiceError::Forbidden("x".into()), 403),
             (ServiceError::Upstream("x".into()), 502),
             (ServiceError::UpstreamTimeout("x".into()), 504),
             (ServiceError::LockTimeout("x".into()), 504),
@@ -108,6 +117,15 @@ mod tests {
                 504,
             ),
         ];
+        let redirect = ServiceError::Redirect("http://u/m/@v/list".into()).error_response();
+        assert_eq!(redirect.status().as_u16(), 307);
+        assert_eq!(
+            redirect
+                .headers()
+                .get(actix_web::http::header::LOCATION)
+                .and_then(|v| v.to_str().ok()),
+            Some("http://u/m/@v/list")
+        );
         for (err, want) in cases {
             assert_eq!(err.status().as_u16(), want, "{err:?}");
             let resp = err.error_response();

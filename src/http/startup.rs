@@ -13,6 +13,7 @@ use super::handlers;
 use crate::config::Settings;
 use crate::error::ServiceError;
 use crate::fetch::{Fetcher, FetcherOptions};
+use crate::policy::{LiveRules, PolicyRouter};
 use crate::service::{ProxyService, ServiceOptions};
 use crate::store::{self, Store};
 use crate::telemetry::RequestSpan;
@@ -42,20 +43,24 @@ impl Application {
     }
 
     pub fn build_with_store(settings: &Settings, store: Arc<dyn Store>) -> anyhow::Result<Self> {
-        let upstream = build_upstream(settings)?;
+        let rules = crate::policy::rules_from(settings)?;
+        let upstream = build_upstream_with(settings, rules.as_ref())?;
         let temp_dir = settings.data_dir.join("tmp");
         std::fs::create_dir_all(&temp_dir)
             .map_err(|e| anyhow::anyhow!("creating {}: {e}", temp_dir.display()))?;
-        let fetcher = Arc::new(Fetcher::new(
-            store.clone(),
-            upstream.clone(),
-            FetcherOptions {
-                max_concurrent: settings.fetch.max_concurrent,
-                lock_wait: Duration::from_secs(settings.fetch.lock_wait_secs),
-                max_zip_bytes: settings.fetch.max_zip_bytes,
-                temp_dir,
-            },
-        ));
+        let fetcher = Arc::new(
+            Fetcher::new(
+                store.clone(),
+                upstream.clone(),
+                FetcherOptions {
+                    max_concurrent: settings.fetch.max_concurrent,
+                    lock_wait: Duration::from_secs(settings.fetch.lock_wait_secs),
+                    max_zip_bytes: settings.fetch.max_zip_bytes,
+                    temp_dir,
+                },
+            )
+            .with_hook(crate::policy::hook_from(settings)?),
+        );
         let disk = if settings.cache.disk_bytes > 0 {
             let dir = settings.data_dir.join("zip-cache");
             let cache = ZipCache::open(dir.clone(), settings.cache.disk_bytes)
@@ -64,7 +69,7 @@ impl Application {
         } else {
             None
         };
-        let service = web::Data::new(ProxyService::new(
+        let mut service = ProxyService::new(
             store.clone(),
             upstream,
             fetcher,
@@ -74,7 +79,11 @@ impl Application {
                 memory_zip_max: settings.cache.memory_zip_max_bytes,
                 disk,
             },
-        ));
+        );
+        if let Some(rules) = rules {
+            service = service.with_rules(rules);
+        }
+        let service = web::Data::new(service);
         let listener = TcpListener::bind(&settings.listen)
             .map_err(|e| anyhow::anyhow!("listening on {}: {e}", settings.listen))?;
         let port = listener.local_addr()?.port();
@@ -122,12 +131,23 @@ async fn dispatch(
 
 /// The upstream chain the settings describe.
 pub fn build_upstream(settings: &Settings) -> anyhow::Result<Arc<dyn Upstream>> {
+    build_upstream_with(settings, None)
+}
+
+/// The upstream chain, routed by the policy rules when there are some: modules they send
+/// `direct` go to version control only, so the direct upstream always exists with rules.
+pub fn build_upstream_with(
+    settings: &Settings,
+    rules: Option<&Arc<LiveRules>>,
+) -> anyhow::Result<Arc<dyn Upstream>> {
     crate::install_crypto_provider();
     let list = settings.upstreams()?;
     let timeout = settings.upstream_timeout();
     let client = ProxyUpstream::client(timeout.min(Duration::from_secs(10)), timeout)?;
     let private = settings.private.trim();
-    let needs_direct = !private.is_empty() || list.entries.iter().any(|(e, _)| *e == Entry::Direct);
+    let needs_direct = !private.is_empty()
+        || rules.is_some()
+        || list.entries.iter().any(|(e, _)| *e == Entry::Direct);
     let direct: Option<Arc<dyn Upstream>> = if needs_direct {
         Some(Arc::new(build_direct(settings, client.clone(), timeout)?))
     } else {
@@ -148,9 +168,13 @@ pub fn build_upstream(settings: &Settings) -> anyhow::Result<Arc<dyn Upstream>> 
         })
         .collect();
     let chain: Arc<dyn Upstream> = Arc::new(Chain::new(links));
-    Ok(match direct {
-        Some(d) if !private.is_empty() => Arc::new(PrivateSplit::new(private, d, chain)),
+    let split: Arc<dyn Upstream> = match &direct {
+        Some(d) if !private.is_empty() => Arc::new(PrivateSplit::new(private, d.clone(), chain)),
         _ => chain,
+    };
+    Ok(match (rules, direct) {
+        (Some(rules), Some(d)) => Arc::new(PolicyRouter::new(rules.clone(), d, split)),
+        _ => split,
     })
 }
 

@@ -8,6 +8,8 @@ mod e2e;
 mod faults;
 mod fixture;
 mod helpers;
+mod policy_e2e;
+mod policy_hook;
 mod protocol;
 mod replicas;
 mod store;

@@ -1,0 +1,128 @@
+//! Policy and private modules: rules per module pattern (deny, allow, direct, and the download
+//! mode of a miss), hot-reloaded from a TOML file, and the validation hook asked before a new
+//! version is stored. See docs/policy.md.
+
+pub mod hook;
+pub mod reload;
+pub mod rules;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::config::Settings;
+use crate::upstream::{Info, Upstream, UpstreamError, ZipDownload};
+use gomod::module::ModulePath;
+use gomod::version::Version;
+use hook::{Hook, HookOptions};
+pub use reload::LiveRules;
+pub use rules::{Action, Decision, Mode, Rules};
+
+/// The rules file the settings name, checked now and watched from now on (None: no file).
+pub fn rules_from(settings: &Settings) -> anyhow::Result<Option<Arc<LiveRules>>> {
+    let file = settings.policy.rules_file.trim();
+    if file.is_empty() {
+        return Ok(None);
+    }
+    let live = Arc::new(LiveRules::load(Path::new(file)).map_err(anyhow::Error::msg)?);
+    live.watch(Duration::from_secs(settings.policy.reload_secs.max(1)));
+    Ok(Some(live))
+}
+
+/// The validation hook the settings name (None: no hook).
+pub fn hook_from(settings: &Settings) -> anyhow::Result<Option<Arc<Hook>>> {
+    let p = &settings.policy;
+    if p.hook_url.trim().is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(Arc::new(Hook::new(HookOptions {
+        url: p.hook_url.trim().to_string(),
+        timeout: Duration::from_secs(p.hook_timeout_secs.max(1)),
+        fail_open: p.hook_fail_open,
+        cache_ttl: Duration::from_secs(p.hook_cache_secs),
+    })?)))
+}
+
+/// The redirect target of `path` (`list`, `@latest`, `v1.0.0.info`…) of `module` under `base`.
+pub fn redirect_url(base: &str, module: &ModulePath, file: &str) -> String {
+    let base = base.trim_end_matches('/');
+    if file == "@latest" {
+        format!("{base}/{}/@latest", module.escaped())
+    } else {
+        format!("{base}/{}/@v/{file}", module.escaped())
+    }
+}
+
+/// The escaped file name of a version's `.info`, `.mod` or `.zip`.
+pub fn version_file(version: &Version, ext: &str) -> String {
+    let v = gomod::module::escape_version(version.as_str())
+        .unwrap_or_else(|_| version.as_str().to_string());
+    format!("{v}.{ext}")
+}
+
+/// Modules whose decision is `direct` go to the direct (git) upstream only; the others take the
+/// configured chain. Decided per request, so a reloaded rules file applies at once.
+pub struct PolicyRouter {
+    rules: Arc<LiveRules>,
+    direct: Arc<dyn Upstream>,
+    rest: Arc<dyn Upstream>,
+}
+
+impl PolicyRouter {
+    pub fn new(rules: Arc<LiveRules>, direct: Arc<dyn Upstream>, rest: Arc<dyn Upstream>) -> Self {
+        Self {
+            rules,
+            direct,
+            rest,
+        }
+    }
+
+    fn pick(&self, module: &ModulePath, version: Option<&str>) -> &dyn Upstream {
+        if self.rules.decide(module.as_str(), version).action == Action::Direct {
+            self.direct.as_ref()
+        } else {
+            self.rest.as_ref()
+        }
+    }
+}
+
+#[async_trait]
+impl Upstream for PolicyRouter {
+    fn name(&self) -> String {
+        "policy-router".into()
+    }
+    async fn list(&self, module: &ModulePath) -> Result<String, UpstreamError> {
+        self.pick(module, None).list(module).await
+    }
+    async fn latest(&self, module: &ModulePath) -> Result<Info, UpstreamError> {
+        self.pick(module, None).latest(module).await
+    }
+    async fn info(&self, module: &ModulePath, query: &str) -> Result<Info, UpstreamError> {
+        let version = Version::parse(query).ok();
+        self.pick(module, version.as_ref().map(Version::as_str))
+            .info(module, query)
+            .await
+    }
+    async fn go_mod(
+        &self,
+        module: &ModulePath,
+        version: &Version,
+    ) -> Result<Vec<u8>, UpstreamError> {
+        self.pick(module, Some(version.as_str()))
+            .go_mod(module, version)
+            .await
+    }
+    async fn zip(
+        &self,
+        module: &ModulePath,
+        version: &Version,
+        dest: &Path,
+        max_bytes: u64,
+    ) -> Result<ZipDownload, UpstreamError> {
+        self.pick(module, Some(version.as_str()))
+            .zip(module, version, dest, max_bytes)
+            .await
+    }
+}
