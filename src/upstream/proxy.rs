@@ -130,7 +130,15 @@ async fn error_detail(resp: reqwest::Response) -> Option<String> {
     if !plain {
         return None;
     }
-    let body = resp.bytes().await.ok()?;
+    // Read no more than the go command would show: an error body can be anything.
+    let mut body = Vec::new();
+    let mut stream = resp.bytes_stream();
+    while body.len() < 1024 {
+        match stream.next().await {
+            Some(Ok(chunk)) => body.extend_from_slice(&chunk),
+            _ => break,
+        }
+    }
     let text = String::from_utf8_lossy(&body[..body.len().min(1024)]).into_owned();
     let text: String = text
         .lines()
