@@ -20,6 +20,12 @@ pub enum ServiceError {
     /// Another replica's fetch of the same version took longer than the wait allowed.
     #[error("{0}")]
     LockTimeout(String),
+    /// No valid credentials (401; the go command then tries `.netrc` / GOAUTH).
+    #[error("{0}")]
+    Unauthorized(String),
+    /// Valid credentials, or none needed, but the request is not allowed (403).
+    #[error("{0}")]
+    Forbidden(String),
     /// The store cannot be reached.
     #[error("{0}")]
     Unavailable(String),
