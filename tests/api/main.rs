@@ -11,5 +11,7 @@ mod helpers;
 mod protocol;
 mod replicas;
 mod store;
+mod sumdb;
+mod sumdb_server;
 mod telemetry;
 mod upstream;
