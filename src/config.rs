@@ -34,6 +34,7 @@ pub struct Settings {
     pub otel: OtelSettings,
     pub sumdb: SumdbSettings,
     pub auth: AuthSettings,
+    pub tls: TlsSettings,
     /// Seconds in-flight requests get to finish on shutdown.
     pub shutdown_grace_secs: u64,
 }
@@ -153,6 +154,15 @@ impl SumdbSettings {
     }
 }
 
+/// Serving https: both files set turns TLS on for `listen`.
+#[derive(Debug, Deserialize)]
+pub struct TlsSettings {
+    /// PEM certificate chain ("" serves plain http).
+    pub cert_file: String,
+    /// PEM private key.
+    pub key_file: String,
+}
+
 /// Client authentication.
 #[derive(Debug, Deserialize)]
 pub struct AuthSettings {
@@ -225,6 +235,8 @@ impl Settings {
             .set_default("sumdb.upstream", "")?
             .set_default("sumdb.verify_zips", true)?
             .set_default("sumdb.private", "")?
+            .set_default("tls.cert_file", "")?
+            .set_default("tls.key_file", "")?
             .set_default("auth.enabled", false)?
             .set_default("auth.open_paths", "/healthz,/readyz,/metrics")?;
         if let Some(file) = sources.file {

@@ -103,8 +103,11 @@ impl Application {
                 .route("/version", web::get().to(handlers::version))
                 .default_service(web::to(dispatch))
         })
-        .listen(listener)?
-        .shutdown_timeout(settings.shutdown_grace_secs)
+        .shutdown_timeout(settings.shutdown_grace_secs);
+        let server = match tls_config(settings)? {
+            Some(tls) => server.listen_rustls_0_23(listener, tls)?,
+            None => server.listen(listener)?,
+        }
         .run();
         Ok(Self {
             port,
@@ -152,6 +155,29 @@ async fn dispatch(
             .body(answer.body));
     }
     handlers::proxy(req, service).await
+}
+
+/// The TLS server configuration, when `tls.cert_file` and `tls.key_file` are set.
+fn tls_config(settings: &Settings) -> anyhow::Result<Option<rustls::ServerConfig>> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let (cert, key) = (settings.tls.cert_file.trim(), settings.tls.key_file.trim());
+    match (cert.is_empty(), key.is_empty()) {
+        (true, true) => return Ok(None),
+        (false, false) => {}
+        _ => anyhow::bail!("tls: set both cert_file and key_file, or neither"),
+    }
+    crate::install_crypto_provider();
+    let certs = CertificateDer::pem_file_iter(cert)
+        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| anyhow::anyhow!("tls: reading {cert}: {e}"))?;
+    let key = PrivateKeyDer::from_pem_file(key)
+        .map_err(|e| anyhow::anyhow!("tls: reading {key}: {e}"))?;
+    let config = rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| anyhow::anyhow!("tls: {e}"))?;
+    Ok(Some(config))
 }
 
 /// The upstream chain the settings describe.

@@ -1,11 +1,12 @@
 //! Client tokens: missing, wrong, revoked and under-scoped tokens are refused; bearer and basic
 //! both work; the open paths stay open.
 
+use std::process::Command;
 use std::sync::Arc;
 
 use base64::Engine;
 
-use crate::fixture::go_fixture;
+use crate::fixture::{go_env, go_fixture, run};
 use crate::helpers::{TestApp, pg_store, spawn_app_with, sqlite_store};
 use crate::upstream::TestUpstream;
 use agora::auth::{generate_secret, hash_secret};
@@ -143,4 +144,68 @@ async fn auth_off_by_default(pool: sqlx::PgPool) {
         status(&app, "/github.com/agoratest/big/@v/list", None).await,
         200
     );
+}
+
+/// The go command over https: refused without credentials, then authenticated through `.netrc`
+/// (its default `GOAUTH=netrc`) after the 401.
+#[sqlx::test(migrations = "migrations/postgres")]
+async fn go_authenticates_through_netrc(pool: sqlx::PgPool) {
+    let store = pg_store(pool);
+    let tls = tempfile::tempdir().expect("tmp");
+    let certified =
+        rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).expect("certificate");
+    let cert = tls.path().join("cert.pem");
+    let key = tls.path().join("key.pem");
+    std::fs::write(&cert, certified.cert.pem()).expect("cert");
+    std::fs::write(&key, certified.signing_key.serialize_pem()).expect("key");
+    let upstream = TestUpstream::start(go_fixture().tree.clone());
+    let app = spawn_app_with(
+        store.clone(),
+        &upstream.url(),
+        &[
+            ("AGORA_AUTH__ENABLED", "true"),
+            ("AGORA_TLS__CERT_FILE", cert.to_str().expect("utf-8")),
+            ("AGORA_TLS__KEY_FILE", key.to_str().expect("utf-8")),
+        ],
+    )
+    .await;
+    let secret = token(&store, "ci", "read").await;
+    let goproxy = app.address.replace("http://", "https://");
+    // The go command matches .netrc machines against host[:port] of the URL.
+    let machine = goproxy.trim_start_matches("https://").to_string();
+    let out = tokio::task::spawn_blocking(move || {
+        let f = go_fixture();
+        let work = tempfile::tempdir().expect("tmp");
+        let download = |home: &std::path::Path| {
+            let mut cmd = Command::new(&f.go);
+            go_env(&mut cmd, &f.root, &work.path().join("modcache"), &goproxy);
+            run(cmd
+                .env("HOME", home)
+                .env("SSL_CERT_FILE", &cert)
+                .current_dir(work.path())
+                .args([
+                    "mod",
+                    "download",
+                    "-json",
+                    "github.com/agoratest/big@v1.0.0",
+                ]))
+        };
+        let bare = work.path().join("bare");
+        std::fs::create_dir_all(&bare).expect("home");
+        let refused = download(&bare);
+        let home = work.path().join("home");
+        std::fs::create_dir_all(&home).expect("home");
+        std::fs::write(
+            home.join(".netrc"),
+            format!("machine {machine} login ci password {secret}\n"),
+        )
+        .expect("netrc");
+        (refused, download(&home))
+    })
+    .await
+    .expect("join");
+    let err = out.0.expect_err("downloaded without a token");
+    assert!(err.contains("401"), "{err}");
+    out.1
+        .unwrap_or_else(|e| panic!("go mod download with .netrc: {e}"));
 }
