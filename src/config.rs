@@ -33,6 +33,9 @@ pub struct Settings {
     pub log: LogSettings,
     pub otel: OtelSettings,
     pub policy: PolicySettings,
+    pub sumdb: SumdbSettings,
+    pub auth: AuthSettings,
+    pub tls: TlsSettings,
     /// Seconds in-flight requests get to finish on shutdown.
     pub shutdown_grace_secs: u64,
 }
@@ -134,6 +137,58 @@ pub struct PolicySettings {
     pub hook_cache_secs: u64,
 }
 
+/// Checksum databases proxied under `/sumdb/<name>/`.
+#[derive(Debug, Deserialize)]
+pub struct SumdbSettings {
+    /// Comma-separated database names (`sum.golang.org`); empty proxies none.
+    pub names: String,
+    /// Per-name base URLs, `name=url,name=url`; a name not listed uses `https://<name>`.
+    pub upstream: String,
+    /// Check zips fetched from public upstreams against the checksum database before storing.
+    pub verify_zips: bool,
+    /// GOPRIVATE-style globs whose lookups are refused with 403 besides `private`.
+    pub private: String,
+}
+
+impl SumdbSettings {
+    pub fn names(&self) -> Vec<String> {
+        self.names
+            .split(',')
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(String::from)
+            .collect()
+    }
+
+    /// The base URL of database `name`.
+    pub fn upstream_of(&self, name: &str) -> String {
+        self.upstream
+            .split(',')
+            .filter_map(|pair| pair.split_once('='))
+            .find(|(n, _)| n.trim() == name)
+            .map(|(_, url)| url.trim().trim_end_matches('/').to_string())
+            .unwrap_or_else(|| format!("https://{name}"))
+    }
+}
+
+/// Serving https: both files set turns TLS on for `listen`.
+#[derive(Debug, Deserialize)]
+pub struct TlsSettings {
+    /// PEM certificate chain ("" serves plain http).
+    pub cert_file: String,
+    /// PEM private key.
+    pub key_file: String,
+}
+
+/// Client authentication.
+#[derive(Debug, Deserialize)]
+pub struct AuthSettings {
+    /// Require a token for everything but `open_paths`.
+    pub enabled: bool,
+    /// Comma-separated paths served without a token (a trailing `/` makes a prefix).
+    pub open_paths: String,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
     #[error("configuration: {0}")]
@@ -198,7 +253,15 @@ impl Settings {
             .set_default("policy.hook_timeout_secs", 5)?
             .set_default("policy.hook_fail_open", false)?
             .set_default("policy.hook_cache_secs", 300)?
-            .set_default("shutdown_grace_secs", 30)?;
+            .set_default("shutdown_grace_secs", 30)?
+            .set_default("sumdb.names", "sum.golang.org")?
+            .set_default("sumdb.upstream", "")?
+            .set_default("sumdb.verify_zips", true)?
+            .set_default("sumdb.private", "")?
+            .set_default("tls.cert_file", "")?
+            .set_default("tls.key_file", "")?
+            .set_default("auth.enabled", false)?
+            .set_default("auth.open_paths", "/healthz,/readyz,/metrics")?;
         if let Some(file) = sources.file {
             builder = builder.add_source(config::File::from(file).required(true));
         }

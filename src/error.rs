@@ -10,7 +10,8 @@ pub enum ServiceError {
     BadRequest(String),
     #[error("{0}")]
     NotFound(String),
-    /// Refused by policy (a rule or the validation hook): 403 stops GOPROXY fallback.
+    /// Refused (403): by a policy rule or the validation hook, a private module's checksum
+    /// lookup, or a token without the scope. 403 stops GOPROXY fallback.
     #[error("{0}")]
     Forbidden(String),
     /// Not an error: the answer is at this URL (policy mode `redirect`).
@@ -26,6 +27,9 @@ pub enum ServiceError {
     /// Another replica's fetch of the same version took longer than the wait allowed.
     #[error("{0}")]
     LockTimeout(String),
+    /// No valid credentials (401; the go command then tries `.netrc` / GOAUTH).
+    #[error("{0}")]
+    Unauthorized(String),
     /// The store cannot be reached.
     #[error("{0}")]
     Unavailable(String),

@@ -1,6 +1,7 @@
 //! Agora: a Go module proxy that keeps modules in PostgreSQL (or SQLite) and fetches each missing
 //! version once across all its replicas.
 
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod error;
@@ -9,6 +10,7 @@ pub mod http;
 pub mod policy;
 pub mod service;
 pub mod store;
+pub mod sumdb;
 pub mod telemetry;
 pub mod upstream;
 pub mod zipcache;

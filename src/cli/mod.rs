@@ -1,6 +1,7 @@
-//! The command line: `serve`, `migrate`, and `mod` for module zips.
+//! The command line: `serve`, `migrate`, `token` for client tokens, and `mod` for module zips.
 
 mod modzip;
+mod token;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -32,6 +33,13 @@ enum Command {
     Migrate {
         #[command(flatten)]
         config: ConfigArg,
+    },
+    /// Client tokens: create, revoke, list.
+    Token {
+        #[command(flatten)]
+        config: ConfigArg,
+        #[command(subcommand)]
+        command: token::TokenCommand,
     },
     /// Module zips: build, verify and hash them as the go command does.
     #[command(subcommand)]
@@ -66,6 +74,11 @@ pub fn run() -> ExitCode {
                 let result = actix_web::rt::System::new().block_on(migrate(settings));
                 telemetry.shutdown();
                 result
+            }),
+        Command::Token { config, command } => Settings::load(config.config.as_deref())
+            .map_err(anyhow::Error::from)
+            .and_then(|settings| {
+                actix_web::rt::System::new().block_on(token::run(settings, command))
             }),
         Command::Mod(cmd) => modzip::run(cmd),
     };

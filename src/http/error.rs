@@ -16,6 +16,7 @@ impl ServiceError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::Redirect(_) => StatusCode::TEMPORARY_REDIRECT,
             Self::Gone(_) => StatusCode::GONE,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Upstream(_) => StatusCode::BAD_GATEWAY,
             Self::UpstreamTimeout(_) | Self::LockTimeout(_) => StatusCode::GATEWAY_TIMEOUT,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -56,7 +57,14 @@ impl ResponseError for ServiceError {
             Self::Internal(_) => "internal error (see the server log)".to_string(),
             other => other.to_string().replace(['\r', '\n'], " "),
         };
-        HttpResponse::build(status)
+        let mut builder = HttpResponse::build(status);
+        if let Self::Unauthorized(_) = self {
+            builder.insert_header((
+                actix_web::http::header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"agora\""),
+            ));
+        }
+        builder
             .insert_header((
                 CONTENT_TYPE,
                 HeaderValue::from_static("text/plain; charset=utf-8"),
@@ -76,6 +84,7 @@ mod tests {
             (ServiceError::BadRequest("x".into()), 400),
             (ServiceError::NotFound("x".into()), 404),
             (ServiceError::Gone("x".into()), 410),
+            (ServiceError::Unauthorized("x".into()), 401),
             (ServiceError::Forbidden("x".into()), 403),
             (ServiceError::Upstream("x".into()), 502),
             (ServiceError::UpstreamTimeout("x".into()), 504),

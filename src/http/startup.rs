@@ -6,16 +6,20 @@ use std::time::Duration;
 
 use actix_web::dev::Server;
 use actix_web::http::Method;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::from_fn;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use tracing_actix_web::TracingLogger;
 
 use super::handlers;
+use crate::auth::{self, Authenticator, Scope};
 use crate::config::Settings;
 use crate::error::ServiceError;
 use crate::fetch::{Fetcher, FetcherOptions};
 use crate::policy::{LiveRules, PolicyRouter};
 use crate::service::{ProxyService, ServiceOptions};
 use crate::store::{self, Store};
+use crate::sumdb::SumdbProxy;
 use crate::telemetry::RequestSpan;
 use crate::upstream::Upstream;
 use crate::upstream::chain::{Chain, Entry, Off};
@@ -84,21 +88,35 @@ impl Application {
             service = service.with_rules(rules);
         }
         let service = web::Data::new(service);
+        let timeout = settings.upstream_timeout();
+        let sumdb_client = ProxyUpstream::client(timeout.min(Duration::from_secs(10)), timeout)?;
+        let sumdb = web::Data::new(SumdbProxy::new(settings, sumdb_client, store.clone()));
+        let authenticator = web::Data::new(Authenticator::new(
+            settings.auth.enabled,
+            &settings.auth.open_paths,
+            store.clone(),
+        ));
         let listener = TcpListener::bind(&settings.listen)
             .map_err(|e| anyhow::anyhow!("listening on {}: {e}", settings.listen))?;
         let port = listener.local_addr()?.port();
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(from_fn(auth::require_token))
                 .wrap(TracingLogger::<RequestSpan>::new())
                 .app_data(service.clone())
+                .app_data(sumdb.clone())
+                .app_data(authenticator.clone())
                 .route("/healthz", web::get().to(handlers::healthz))
                 .route("/readyz", web::get().to(handlers::readyz))
                 .route("/metrics", web::get().to(handlers::metrics))
                 .route("/version", web::get().to(handlers::version))
                 .default_service(web::to(dispatch))
         })
-        .listen(listener)?
-        .shutdown_timeout(settings.shutdown_grace_secs)
+        .shutdown_timeout(settings.shutdown_grace_secs);
+        let server = match tls_config(settings)? {
+            Some(tls) => server.listen_rustls_0_23(listener, tls)?,
+            None => server.listen(listener)?,
+        }
         .run();
         Ok(Self {
             port,
@@ -122,11 +140,53 @@ impl Application {
 async fn dispatch(
     req: HttpRequest,
     service: web::Data<ProxyService>,
+    sumdb: web::Data<SumdbProxy>,
 ) -> Result<HttpResponse, ServiceError> {
     if req.method() != Method::GET && req.method() != Method::HEAD {
         return Ok(handlers::method_not_allowed().await);
     }
+    auth::authorize(&req, Scope::Read).await?;
+    if req.path().starts_with("/sumdb/") {
+        let answer = sumdb.serve(req.uri().path()).await?;
+        let cache = if answer.immutable {
+            "public, max-age=31536000, immutable"
+        } else {
+            "no-cache"
+        };
+        let status = actix_web::http::StatusCode::from_u16(answer.status)
+            .map_err(|e| ServiceError::Internal(e.to_string()))?;
+        return Ok(HttpResponse::build(status)
+            .insert_header((
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; charset=utf-8"),
+            ))
+            .insert_header((header::CACHE_CONTROL, HeaderValue::from_static(cache)))
+            .body(answer.body));
+    }
     handlers::proxy(req, service).await
+}
+
+/// The TLS server configuration, when `tls.cert_file` and `tls.key_file` are set.
+fn tls_config(settings: &Settings) -> anyhow::Result<Option<rustls::ServerConfig>> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let (cert, key) = (settings.tls.cert_file.trim(), settings.tls.key_file.trim());
+    match (cert.is_empty(), key.is_empty()) {
+        (true, true) => return Ok(None),
+        (false, false) => {}
+        _ => anyhow::bail!("tls: set both cert_file and key_file, or neither"),
+    }
+    crate::install_crypto_provider();
+    let certs = CertificateDer::pem_file_iter(cert)
+        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| anyhow::anyhow!("tls: reading {cert}: {e}"))?;
+    let key = PrivateKeyDer::from_pem_file(key)
+        .map_err(|e| anyhow::anyhow!("tls: reading {key}: {e}"))?;
+    let config = rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| anyhow::anyhow!("tls: {e}"))?;
+    Ok(Some(config))
 }
 
 /// The upstream chain the settings describe.

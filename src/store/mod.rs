@@ -48,6 +48,29 @@ pub struct NewVersion<'a> {
     pub source: String,
 }
 
+/// A client token as stored: never the secret, only its SHA-256 (hex).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredToken {
+    pub id: i64,
+    pub name: String,
+    /// Hex SHA-256 of the secret.
+    pub secret_sha256: String,
+    /// Comma-separated scope names (`read,publish`).
+    pub scopes: String,
+    pub created_by: String,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+    pub revoked_at: Option<String>,
+}
+
+/// A token to store; `secret_sha256` is the hex SHA-256 of the secret handed to the user.
+pub struct NewToken<'a> {
+    pub name: &'a str,
+    pub secret_sha256: &'a str,
+    pub scopes: &'a str,
+    pub created_by: &'a str,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Inserted {
     New,
@@ -115,6 +138,18 @@ pub trait Store: Send + Sync {
     async fn migrations_current(&self) -> Result<bool, StoreError>;
     /// Closes the pools, letting running queries finish.
     async fn close(&self);
+    /// A cached checksum database response (`path` relative to `/sumdb/<name>/`).
+    async fn sumdb_get(&self, name: &str, path: &str) -> Result<Option<Bytes>, StoreError>;
+    /// Stores (or replaces) a checksum database response.
+    async fn sumdb_put(&self, name: &str, path: &str, body: &[u8]) -> Result<(), StoreError>;
+    /// Stores a new token; `AlreadyStored` when an active token already has that name.
+    async fn token_create(&self, new: &NewToken<'_>) -> Result<Inserted, StoreError>;
+    /// The token whose secret hashes to `secret_sha256`, revoked or not.
+    async fn token_by_hash(&self, secret_sha256: &str) -> Result<Option<StoredToken>, StoreError>;
+    /// Every token, oldest first.
+    async fn tokens(&self) -> Result<Vec<StoredToken>, StoreError>;
+    /// Revokes the active token with this name (or this numeric id); false when there is none.
+    async fn token_revoke(&self, name_or_id: &str) -> Result<bool, StoreError>;
     /// Connection counts per pool, for metrics.
     fn pool_stats(&self) -> Vec<PoolStats> {
         Vec::new()

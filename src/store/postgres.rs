@@ -10,8 +10,8 @@ use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::{Connection, Executor};
 
 use super::{
-    ChunkReader, FetchLock, Inserted, NewVersion, PoolStats, Store, StoreError, StoredVersion,
-    expected_chunks, lock_key,
+    ChunkReader, FetchLock, Inserted, NewToken, NewVersion, PoolStats, Store, StoreError,
+    StoredToken, StoredVersion, expected_chunks, lock_key,
 };
 use crate::config::Settings;
 use gomod::module::ModulePath;
@@ -246,6 +246,103 @@ impl Store for PgStore {
     async fn close(&self) {
         self.pool.close().await;
         self.fill_pool.close().await;
+    }
+
+    async fn sumdb_get(&self, name: &str, path: &str) -> Result<Option<Bytes>, StoreError> {
+        let body = sqlx::query_scalar!(
+            "SELECT body FROM sumdb_cache WHERE name = $1 AND path = $2",
+            name,
+            path
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(body.map(Bytes::from))
+    }
+
+    async fn sumdb_put(&self, name: &str, path: &str, body: &[u8]) -> Result<(), StoreError> {
+        sqlx::query!(
+            r#"INSERT INTO sumdb_cache (name, path, body) VALUES ($1, $2, $3)
+               ON CONFLICT (name, path) DO UPDATE SET body = EXCLUDED.body, fetched_at = now()"#,
+            name,
+            path,
+            body
+        )
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn token_create(&self, new: &NewToken<'_>) -> Result<Inserted, StoreError> {
+        let done = sqlx::query!(
+            r#"INSERT INTO tokens (name, secret_sha256, scopes, created_by) VALUES ($1, $2, $3, $4)
+               ON CONFLICT DO NOTHING"#,
+            new.name,
+            new.secret_sha256,
+            new.scopes,
+            new.created_by
+        )
+        .execute(&self.pool)
+        .await?;
+        Ok(if done.rows_affected() == 1 {
+            Inserted::New
+        } else {
+            Inserted::AlreadyStored
+        })
+    }
+
+    async fn token_by_hash(&self, secret_sha256: &str) -> Result<Option<StoredToken>, StoreError> {
+        let row = sqlx::query!(
+            r#"SELECT id, name, secret_sha256, scopes, created_by,
+                      to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS "created_at!",
+                      to_char(revoked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS revoked_at
+               FROM tokens WHERE secret_sha256 = $1"#,
+            secret_sha256
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| StoredToken {
+            id: r.id,
+            name: r.name,
+            secret_sha256: r.secret_sha256,
+            scopes: r.scopes,
+            created_by: r.created_by,
+            created_at: r.created_at,
+            revoked_at: r.revoked_at,
+        }))
+    }
+
+    async fn tokens(&self) -> Result<Vec<StoredToken>, StoreError> {
+        let rows = sqlx::query!(
+            r#"SELECT id, name, secret_sha256, scopes, created_by,
+                      to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS "created_at!",
+                      to_char(revoked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS revoked_at
+               FROM tokens ORDER BY id"#
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| StoredToken {
+                id: r.id,
+                name: r.name,
+                secret_sha256: r.secret_sha256,
+                scopes: r.scopes,
+                created_by: r.created_by,
+                created_at: r.created_at,
+                revoked_at: r.revoked_at,
+            })
+            .collect())
+    }
+
+    async fn token_revoke(&self, name_or_id: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query!(
+            r#"UPDATE tokens SET revoked_at = now()
+               WHERE revoked_at IS NULL AND (name = $1 OR id::text = $1)"#,
+            name_or_id
+        )
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
     }
 
     fn pool_stats(&self) -> Vec<PoolStats> {

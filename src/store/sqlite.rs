@@ -14,8 +14,8 @@ use sqlx::sqlite::{
 };
 
 use super::{
-    ChunkReader, FetchLock, Inserted, NewVersion, PoolStats, Store, StoreError, StoredVersion,
-    expected_chunks,
+    ChunkReader, FetchLock, Inserted, NewToken, NewVersion, PoolStats, Store, StoreError,
+    StoredToken, StoredVersion, expected_chunks,
 };
 use crate::config::Settings;
 use gomod::module::ModulePath;
@@ -201,6 +201,79 @@ impl Store for SqliteStore {
         self.pool.close().await;
     }
 
+    async fn sumdb_get(&self, name: &str, path: &str) -> Result<Option<Bytes>, StoreError> {
+        let body: Option<Vec<u8>> =
+            sqlx::query_scalar("SELECT body FROM sumdb_cache WHERE name = ?1 AND path = ?2")
+                .bind(name)
+                .bind(path)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(body.map(Bytes::from))
+    }
+
+    async fn sumdb_put(&self, name: &str, path: &str, body: &[u8]) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO sumdb_cache (name, path, body) VALUES (?1, ?2, ?3)
+             ON CONFLICT (name, path) DO UPDATE SET body = excluded.body,
+             fetched_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')",
+        )
+        .bind(name)
+        .bind(path)
+        .bind(body)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn token_create(&self, new: &NewToken<'_>) -> Result<Inserted, StoreError> {
+        let done = sqlx::query(
+            "INSERT INTO tokens (name, secret_sha256, scopes, created_by) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(new.name)
+        .bind(new.secret_sha256)
+        .bind(new.scopes)
+        .bind(new.created_by)
+        .execute(&self.pool)
+        .await?;
+        Ok(if done.rows_affected() == 1 {
+            Inserted::New
+        } else {
+            Inserted::AlreadyStored
+        })
+    }
+
+    async fn token_by_hash(&self, secret_sha256: &str) -> Result<Option<StoredToken>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, name, secret_sha256, scopes, created_by, created_at, revoked_at FROM tokens
+             WHERE secret_sha256 = ?1",
+        )
+        .bind(secret_sha256)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| sqlite_token(&r)).transpose()
+    }
+
+    async fn tokens(&self) -> Result<Vec<StoredToken>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, name, secret_sha256, scopes, created_by, created_at, revoked_at FROM tokens ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(sqlite_token).collect()
+    }
+
+    async fn token_revoke(&self, name_or_id: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE tokens SET revoked_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now')
+             WHERE revoked_at IS NULL AND (name = ?1 OR CAST(id AS TEXT) = ?1)",
+        )
+        .bind(name_or_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
     fn pool_stats(&self) -> Vec<PoolStats> {
         vec![PoolStats {
             name: "serve",
@@ -208,4 +281,16 @@ impl Store for SqliteStore {
             idle: self.pool.num_idle(),
         }]
     }
+}
+
+fn sqlite_token(r: &sqlx::sqlite::SqliteRow) -> Result<StoredToken, StoreError> {
+    Ok(StoredToken {
+        id: r.try_get("id")?,
+        name: r.try_get("name")?,
+        secret_sha256: r.try_get("secret_sha256")?,
+        scopes: r.try_get("scopes")?,
+        created_by: r.try_get("created_by")?,
+        created_at: r.try_get("created_at")?,
+        revoked_at: r.try_get("revoked_at")?,
+    })
 }

@@ -25,6 +25,9 @@ pub struct Metrics {
     /// git processes running now (direct mode).
     pub git_processes: IntGauge,
     pub upstream_request_seconds: HistogramVec,
+    /// Checksum database answers by kind (`lookup`, `tile`) and result (`hit`, `miss`,
+    /// `not_found`, `private`).
+    pub sumdb: IntCounterVec,
 }
 
 fn build() -> Result<Metrics, prometheus::Error> {
@@ -84,6 +87,14 @@ fn build() -> Result<Metrics, prometheus::Error> {
         .buckets(vec![0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0]),
         &["kind"],
     )?;
+    let sumdb = IntCounterVec::new(
+        Opts::new(
+            "sumdb_requests_total",
+            "Checksum database answers by kind and result",
+        ),
+        &["kind", "result"],
+    )?;
+    registry.register(Box::new(sumdb.clone()))?;
     registry.register(Box::new(requests.clone()))?;
     registry.register(Box::new(cache.clone()))?;
     registry.register(Box::new(fetches.clone()))?;
@@ -106,6 +117,7 @@ fn build() -> Result<Metrics, prometheus::Error> {
         db_connections,
         git_processes,
         upstream_request_seconds,
+        sumdb,
     })
 }
 

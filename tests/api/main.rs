@@ -1,6 +1,7 @@
 //! Integration tests: the real server on port 0, real PostgreSQL (a fresh database per test) and
 //! SQLite, a real go command and real git repositories, all over loopback.
 
+mod auth;
 mod direct_e2e;
 mod direct_faults;
 mod direct_fixture;
@@ -13,5 +14,7 @@ mod policy_hook;
 mod protocol;
 mod replicas;
 mod store;
+mod sumdb;
+mod sumdb_server;
 mod telemetry;
 mod upstream;

@@ -1,0 +1,347 @@
+//! Client authentication: bearer tokens (or HTTP basic with a token as the password), each with
+//! scopes. Off unless `auth.enabled`; then every path but `auth.open_paths` needs a valid token,
+//! and handlers ask for the scope they need with [`authorize`] or the `Require*` extractors.
+//!
+//! Only the SHA-256 of a secret is stored. Secrets are 32 random bytes, so a plain hash is as
+//! strong as a slow one; the stored hash is compared in constant time. Secrets never reach a log:
+//! no error message carries the header, and the request span does not record it.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::header::AUTHORIZATION;
+use actix_web::middleware::Next;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, ResponseError, web};
+use base64::Engine;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::error::ServiceError;
+use crate::store::{Store, StoredToken};
+
+/// What a token may do. `Admin` includes the other two.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Scope {
+    /// Download modules and checksum database answers.
+    Read,
+    /// Publish module versions.
+    Publish,
+    /// Administer: tokens, imports, exports.
+    Admin,
+}
+
+impl Scope {
+    pub const ALL: [Scope; 3] = [Scope::Read, Scope::Publish, Scope::Admin];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Read => "read",
+            Self::Publish => "publish",
+            Self::Admin => "admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self, String> {
+        match s.trim() {
+            "read" => Ok(Self::Read),
+            "publish" => Ok(Self::Publish),
+            "admin" => Ok(Self::Admin),
+            other => Err(format!(
+                "unknown scope {other:?} (want read, publish or admin)"
+            )),
+        }
+    }
+
+    /// A comma-separated list, deduplicated in `ALL` order; at least one.
+    pub fn parse_list(s: &str) -> Result<Vec<Scope>, String> {
+        let mut seen = Vec::new();
+        for part in s.split(',').filter(|p| !p.trim().is_empty()) {
+            seen.push(Self::parse(part)?);
+        }
+        let scopes: Vec<Scope> = Self::ALL.into_iter().filter(|s| seen.contains(s)).collect();
+        if scopes.is_empty() {
+            return Err("a token needs at least one scope".into());
+        }
+        Ok(scopes)
+    }
+
+    pub fn join(scopes: &[Scope]) -> String {
+        scopes
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+}
+
+/// Who is making a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// The token's name; `anonymous` when authentication is off.
+    pub name: String,
+    /// None when authentication is off.
+    pub token_id: Option<i64>,
+    pub scopes: Vec<Scope>,
+}
+
+impl Principal {
+    /// Everyone, when authentication is off: every scope.
+    pub fn anonymous() -> Self {
+        Self {
+            name: "anonymous".into(),
+            token_id: None,
+            scopes: Scope::ALL.to_vec(),
+        }
+    }
+
+    pub fn allows(&self, scope: Scope) -> bool {
+        self.scopes.contains(&scope) || self.scopes.contains(&Scope::Admin)
+    }
+}
+
+/// A fresh token secret: `agora_` and 32 random bytes in hex.
+pub fn generate_secret() -> Result<String, String> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| format!("no randomness: {e}"))?;
+    Ok(format!("agora_{}", hex::encode(bytes)))
+}
+
+/// The hex SHA-256 the store keeps of a secret.
+pub fn hash_secret(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// The authentication state shared by every worker.
+pub struct Authenticator {
+    enabled: bool,
+    open_paths: Vec<String>,
+    store: Arc<dyn Store>,
+}
+
+impl Authenticator {
+    /// `open_paths`: comma-separated paths served without a token (exact, or a prefix when
+    /// ending in `/`).
+    pub fn new(enabled: bool, open_paths: &str, store: Arc<dyn Store>) -> Self {
+        Self {
+            enabled,
+            open_paths: open_paths
+                .split(',')
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(String::from)
+                .collect(),
+            store,
+        }
+    }
+
+    pub fn enabled(&self) -> bool {
+        self.enabled
+    }
+
+    fn is_open(&self, path: &str) -> bool {
+        self.open_paths
+            .iter()
+            .any(|p| p == path || (p.ends_with('/') && path.starts_with(p.as_str())))
+    }
+
+    /// The principal the `Authorization` header names; 401 when it names none.
+    pub async fn authenticate(
+        &self,
+        header: Option<&actix_web::http::header::HeaderValue>,
+    ) -> Result<Principal, ServiceError> {
+        if !self.enabled {
+            return Ok(Principal::anonymous());
+        }
+        let Some(header) = header else {
+            return Err(ServiceError::Unauthorized(
+                "authentication required: send a token as a bearer token or as the basic-auth password (.netrc)".into(),
+            ));
+        };
+        let secret =
+            header.to_str().ok().and_then(secret_of).ok_or_else(|| {
+                ServiceError::Unauthorized("malformed Authorization header".into())
+            })?;
+        let hash = hash_secret(&secret);
+        let token = self.store.token_by_hash(&hash).await?;
+        let invalid = || ServiceError::Unauthorized("invalid or revoked token".into());
+        let token = token.ok_or_else(invalid)?;
+        if token.revoked_at.is_some() || !same_hash(&token, &hash) {
+            return Err(invalid());
+        }
+        let scopes = Scope::parse_list(&token.scopes).map_err(|e| {
+            ServiceError::Internal(format!("token {} has bad scopes: {e}", token.id))
+        })?;
+        Ok(Principal {
+            name: token.name,
+            token_id: Some(token.id),
+            scopes,
+        })
+    }
+}
+
+/// The row was found by this hash; compare it again in constant time, so that the answer never
+/// depends on how a store's index compares strings.
+fn same_hash(token: &StoredToken, hash: &str) -> bool {
+    bool::from(token.secret_sha256.as_bytes().ct_eq(hash.as_bytes()))
+}
+
+/// The secret in `Bearer <t>` or `Basic base64(user:<t>)` (the user name is ignored; a token
+/// given as the user name with an empty password is accepted too).
+fn secret_of(header: &str) -> Option<String> {
+    let (scheme, rest) = header.trim().split_once(' ')?;
+    let rest = rest.trim();
+    if scheme.eq_ignore_ascii_case("bearer") {
+        return (!rest.is_empty()).then(|| rest.to_string());
+    }
+    if scheme.eq_ignore_ascii_case("basic") {
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(rest)
+            .ok()?;
+        let text = String::from_utf8(decoded).ok()?;
+        let (user, password) = text.split_once(':')?;
+        let secret = if password.is_empty() { user } else { password };
+        return (!secret.is_empty()).then(|| secret.to_string());
+    }
+    None
+}
+
+/// Middleware: every path but the open ones needs a valid token; the principal is left in the
+/// request extensions for [`authorize`].
+pub async fn require_token(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    let Some(auth) = req.app_data::<web::Data<Authenticator>>().cloned() else {
+        return Ok(next.call(req).await?.map_into_left_body());
+    };
+    if !auth.enabled || auth.is_open(req.path()) {
+        return Ok(next.call(req).await?.map_into_left_body());
+    }
+    match auth.authenticate(req.headers().get(AUTHORIZATION)).await {
+        Ok(principal) => {
+            req.extensions_mut().insert(principal);
+            Ok(next.call(req).await?.map_into_left_body())
+        }
+        Err(e) => {
+            let response = e.error_response();
+            Ok(req.into_response(response).map_into_right_body())
+        }
+    }
+}
+
+/// The caller, if allowed `scope`: 401 without a valid token, 403 with one that lacks the scope.
+/// Everyone is allowed everything when authentication is off.
+pub async fn authorize(req: &HttpRequest, scope: Scope) -> Result<Principal, ServiceError> {
+    let known = req.extensions().get::<Principal>().cloned();
+    let principal = match known {
+        Some(p) => p,
+        None => match req.app_data::<web::Data<Authenticator>>() {
+            Some(auth) => {
+                let p = auth.authenticate(req.headers().get(AUTHORIZATION)).await?;
+                req.extensions_mut().insert(p.clone());
+                p
+            }
+            None => Principal::anonymous(),
+        },
+    };
+    if principal.allows(scope) {
+        Ok(principal)
+    } else {
+        Err(ServiceError::Forbidden(format!(
+            "token {:?} lacks the {} scope",
+            principal.name,
+            scope.as_str()
+        )))
+    }
+}
+
+macro_rules! require {
+    ($name:ident, $scope:expr, $doc:literal) => {
+        #[doc = $doc]
+        pub struct $name(pub Principal);
+
+        impl FromRequest for $name {
+            type Error = ServiceError;
+            type Future = Pin<Box<dyn Future<Output = Result<Self, ServiceError>>>>;
+
+            fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+                let req = req.clone();
+                Box::pin(async move { authorize(&req, $scope).await.map($name) })
+            }
+        }
+    };
+}
+
+require!(
+    RequireRead,
+    Scope::Read,
+    "Extractor: the caller has the `read` scope."
+);
+require!(
+    RequirePublish,
+    Scope::Publish,
+    "Extractor: the caller has the `publish` scope."
+);
+require!(
+    RequireAdmin,
+    Scope::Admin,
+    "Extractor: the caller has the `admin` scope."
+);
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn scopes() {
+        assert_eq!(
+            Scope::parse_list("publish, read,read").unwrap(),
+            vec![Scope::Read, Scope::Publish]
+        );
+        assert!(Scope::parse_list("").is_err());
+        assert!(Scope::parse_list("read,write").is_err());
+        let admin = Principal {
+            name: "a".into(),
+            token_id: Some(1),
+            scopes: vec![Scope::Admin],
+        };
+        assert!(admin.allows(Scope::Publish) && admin.allows(Scope::Read));
+        let reader = Principal {
+            scopes: vec![Scope::Read],
+            ..admin
+        };
+        assert!(reader.allows(Scope::Read) && !reader.allows(Scope::Publish));
+    }
+
+    #[test]
+    fn headers() {
+        let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+        assert_eq!(secret_of("Bearer abc").as_deref(), Some("abc"));
+        assert_eq!(secret_of("bearer  abc ").as_deref(), Some("abc"));
+        assert_eq!(
+            secret_of(&format!("Basic {}", b64("me:abc"))).as_deref(),
+            Some("abc")
+        );
+        assert_eq!(
+            secret_of(&format!("Basic {}", b64("abc:"))).as_deref(),
+            Some("abc")
+        );
+        assert_eq!(secret_of("Bearer "), None);
+        assert_eq!(secret_of("Basic !!!"), None);
+        assert_eq!(secret_of("Digest x"), None);
+    }
+
+    #[test]
+    fn secrets() {
+        let a = generate_secret().unwrap();
+        let b = generate_secret().unwrap();
+        assert_ne!(a, b);
+        assert_eq!(a.len(), "agora_".len() + 64);
+        assert_eq!(hash_secret(&a).len(), 64);
+        assert_ne!(hash_secret(&a), a);
+    }
+}
