@@ -1,14 +1,17 @@
 //! Agora: a Go module proxy that keeps modules in PostgreSQL (or SQLite) and fetches each missing
 //! version once across all its replicas.
 
+pub mod admin;
 pub mod cli;
 pub mod config;
 pub mod error;
 pub mod fetch;
 pub mod http;
+pub mod publish;
 pub mod service;
 pub mod store;
 pub mod telemetry;
+pub mod transfer;
 pub mod upstream;
 pub mod zipcache;
 

@@ -64,6 +64,10 @@ pub struct ProxyService {
     small_zips: moka::sync::Cache<i64, Bytes>,
     memory_zip_max: u64,
     disk: Option<Arc<ZipCache>>,
+    /// Hidden-version reasons per version id, re-read after a short while so a version hidden on
+    /// another replica is refused there too.
+    hidden: moka::sync::Cache<i64, Option<Arc<str>>>,
+    usage: Arc<crate::admin::usage::UsageRecorder>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -78,6 +82,8 @@ pub struct ServiceOptions {
     pub memory_zip_max: u64,
     /// Large zips are copied here on first use and served from the file after.
     pub disk: Option<Arc<ZipCache>>,
+    /// How often served versions' last use is written (retention reads it).
+    pub usage_flush: Duration,
 }
 
 impl ProxyService {
@@ -98,6 +104,8 @@ impl ProxyService {
                 .build(),
             hot: moka::sync::Cache::builder()
                 .max_capacity(half)
+                // Retention may delete a version from another process: re-read now and then.
+                .time_to_live(Duration::from_secs(600))
                 .weigher(|_, v: &Arc<StoredVersion>| {
                     (v.info.len() + v.go_mod.len() + 256)
                         .try_into()
@@ -110,11 +118,30 @@ impl ProxyService {
                 .build(),
             memory_zip_max: options.memory_zip_max,
             disk: options.disk,
+            hidden: moka::sync::Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(crate::admin::HIDDEN_RECHECK)
+                .build(),
+            usage: Arc::new(crate::admin::usage::UsageRecorder::with_interval(
+                options.usage_flush,
+            )),
         }
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
+    }
+
+    /// Forgets what this replica cached about a version's visibility and its lists.
+    pub fn forget(&self, module: &ModulePath, version_id: i64) {
+        self.hidden.invalidate(&version_id);
+        self.forget_lists(module);
+    }
+
+    /// Drops this replica's cached `list` and `@latest` of a module.
+    pub fn forget_lists(&self, module: &ModulePath) {
+        self.lists.invalidate(&(module.clone(), ListKind::List));
+        self.lists.invalidate(&(module.clone(), ListKind::Latest));
     }
 
     /// `@v/list`: the upstream's versions merged with the stored ones; the stored ones alone when
@@ -153,7 +180,8 @@ impl ProxyService {
             }
         };
         versions.extend(stored);
-        versions.retain(|v| listable(module, v));
+        let hidden = self.store.hidden_versions(module).await?;
+        versions.retain(|v| listable(module, v) && !hidden.contains(v));
         versions.sort_by(|a, b| gomod::semver::compare(a, b).then_with(|| a.cmp(b)));
         versions.dedup();
         let mut body = versions.join("\n");
@@ -210,7 +238,9 @@ impl ProxyService {
         &self,
         module: &ModulePath,
     ) -> Result<Option<Arc<StoredVersion>>, ServiceError> {
-        let versions = self.store.versions(module).await?;
+        let mut versions = self.store.versions(module).await?;
+        let hidden = self.store.hidden_versions(module).await?;
+        versions.retain(|v| !hidden.contains(v));
         let pick = |retracted: &dyn Fn(&str) -> bool| {
             gomod::latest::pick_latest_with_pseudo(versions.iter().map(String::as_str), retracted)
                 .and_then(|v| Version::parse(&v).ok())
@@ -384,8 +414,33 @@ impl ProxyService {
         }))
     }
 
-    /// The stored version, fetched first if this is its first request anywhere.
+    /// The stored version, fetched first if this is its first request anywhere; 410 with the
+    /// reason if it is hidden.
     async fn ensure(
+        &self,
+        module: &ModulePath,
+        version: &Version,
+    ) -> Result<(Arc<StoredVersion>, CacheResult), ServiceError> {
+        let (stored, cache) = self.ensure_stored(module, version).await?;
+        let hidden = match self.hidden.get(&stored.id) {
+            Some(h) => h,
+            None => {
+                let h: Option<Arc<str>> =
+                    self.store.hidden_reason(stored.id).await?.map(Into::into);
+                self.hidden.insert(stored.id, h.clone());
+                h
+            }
+        };
+        if let Some(reason) = hidden {
+            return Err(ServiceError::Gone(format!(
+                "not found: {module}@{version} was removed: {reason}"
+            )));
+        }
+        self.usage.record(self.store.clone(), stored.id);
+        Ok((stored, cache))
+    }
+
+    async fn ensure_stored(
         &self,
         module: &ModulePath,
         version: &Version,

@@ -10,6 +10,7 @@ use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use tracing_actix_web::TracingLogger;
 
 use super::handlers;
+use crate::admin::access::AdminEnabled;
 use crate::config::Settings;
 use crate::error::ServiceError;
 use crate::fetch::{Fetcher, FetcherOptions};
@@ -73,8 +74,14 @@ impl Application {
                 memory_bytes: settings.cache.memory_bytes,
                 memory_zip_max: settings.cache.memory_zip_max_bytes,
                 disk,
+                usage_flush: Duration::from_secs(settings.admin.usage_flush_secs),
             },
         ));
+        let publish = web::Data::new(crate::publish::PublishOptions {
+            max_bytes: settings.admin.max_publish_bytes,
+            temp_dir: settings.data_dir.join("tmp"),
+        });
+        let admin_enabled = AdminEnabled(settings.admin.enabled);
         let listener = TcpListener::bind(&settings.listen)
             .map_err(|e| anyhow::anyhow!("listening on {}: {e}", settings.listen))?;
         let port = listener.local_addr()?.port();
@@ -82,6 +89,9 @@ impl Application {
             App::new()
                 .wrap(TracingLogger::<RequestSpan>::new())
                 .app_data(service.clone())
+                .app_data(publish.clone())
+                .app_data(admin_enabled)
+                .configure(crate::admin::configure)
                 .route("/healthz", web::get().to(handlers::healthz))
                 .route("/readyz", web::get().to(handlers::readyz))
                 .route("/metrics", web::get().to(handlers::metrics))
@@ -112,8 +122,12 @@ impl Application {
 
 async fn dispatch(
     req: HttpRequest,
+    payload: web::Payload,
     service: web::Data<ProxyService>,
 ) -> Result<HttpResponse, ServiceError> {
+    if req.method() == Method::PUT {
+        return crate::publish::put(req, payload, service).await;
+    }
     if req.method() != Method::GET && req.method() != Method::HEAD {
         return Ok(handlers::method_not_allowed().await);
     }
