@@ -33,6 +33,8 @@ pub struct ZipToStore<'a> {
     /// The `.mod` to serve; the zip's root go.mod (or `module PATH`) when absent.
     pub go_mod: Option<Vec<u8>>,
     pub source: String,
+    /// The `h1:` the zip must have (an import's `.ziphash`); checked before anything is stored.
+    pub expect_h1: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -67,6 +69,14 @@ pub async fn store_zip(store: &dyn Store, z: ZipToStore<'_>) -> Result<Published
         ServiceError::BadRequest(format!("invalid module zip for {module}@{version}: {e}"))
     })?;
 
+    if let Some(want) = z.expect_h1.as_deref().filter(|h| !h.is_empty())
+        && want != checked.h1
+    {
+        return Err(ServiceError::BadRequest(format!(
+            "zip hash {} does not match the expected {want} (.ziphash)",
+            checked.h1
+        )));
+    }
     let go_mod = match (z.go_mod, &checked.go_mod) {
         (Some(given), _) => given,
         (None, Some(root)) => root.clone(),
@@ -218,6 +228,7 @@ pub async fn put(
             info: None,
             go_mod: None,
             source: format!("publish:{actor}"),
+            expect_h1: None,
         },
     )
     .await?;

@@ -9,6 +9,7 @@ mod faults;
 mod fixture;
 mod helpers;
 mod protocol;
+mod publish;
 mod replicas;
 mod store;
 mod telemetry;
