@@ -194,11 +194,18 @@ async fn put_checks_the_zip_and_answers_409_for_an_existing_version(pool: sqlx::
     assert_eq!(&zip[..], &make_zip(module, "v1.0.0", &dir)[..]);
 }
 
+#[sqlx::test(migrations = "migrations/postgres")]
+async fn hidden_versions_answer_410_with_the_reason_on_postgres(pool: sqlx::PgPool) {
+    hidden_flow(pg_store(pool)).await;
+}
+
 #[sqlx::test(migrations = "migrations/sqlite")]
-async fn hidden_versions_answer_410_with_the_reason_and_leave_every_listing(
-    pool: sqlx::SqlitePool,
-) {
-    let app = spawn_app(sqlite_store(pool), "off").await;
+async fn hidden_versions_answer_410_with_the_reason_on_sqlite(pool: sqlx::SqlitePool) {
+    hidden_flow(sqlite_store(pool)).await;
+}
+
+async fn hidden_flow(store: std::sync::Arc<dyn agora::store::Store>) {
+    let app = spawn_app(store, "off").await;
     let work = tempfile::tempdir().expect("tempdir");
     let module = "corp.example/hideme";
     let dir = small_module(work.path(), module);
@@ -321,10 +328,18 @@ async fn catalog_pages_like_athens(pool: sqlx::PgPool) {
     assert_eq!(app.fetch("/catalog?token=x").await.0, 400);
 }
 
+#[sqlx::test(migrations = "migrations/postgres")]
+async fn retention_expires_only_fetched_versions_on_postgres(pool: sqlx::PgPool) {
+    retention_flow(pg_store(pool)).await;
+}
+
 #[sqlx::test(migrations = "migrations/sqlite")]
-async fn retention_is_a_dry_run_first_and_expires_only_fetched_versions(pool: sqlx::SqlitePool) {
+async fn retention_expires_only_fetched_versions_on_sqlite(pool: sqlx::SqlitePool) {
+    retention_flow(sqlite_store(pool)).await;
+}
+
+async fn retention_flow(store: std::sync::Arc<dyn agora::store::Store>) {
     let upstream = TestUpstream::start(go_fixture().tree.clone());
-    let store = sqlite_store(pool);
     let app = spawn_app(store.clone(), &upstream.url()).await;
     let caps = format!("/{}/@v/v1.0.0.zip", esc("github.com/Agora-Test/Caps"));
     assert_eq!(app.fetch(&caps).await.0, 200);
@@ -469,4 +484,71 @@ async fn import_verifies_every_zip_against_its_ziphash(pool: sqlx::SqlitePool) {
             .iter()
             .all(|r| r.module != "github.com/Agora-Test/Caps")
     );
+}
+
+#[sqlx::test(migrations = "migrations/postgres")]
+async fn serving_a_version_records_its_last_use_on_postgres(pool: sqlx::PgPool) {
+    usage_flow(pg_store(pool)).await;
+}
+
+#[sqlx::test(migrations = "migrations/sqlite")]
+async fn serving_a_version_records_its_last_use_on_sqlite(pool: sqlx::SqlitePool) {
+    usage_flow(sqlite_store(pool)).await;
+}
+
+async fn usage_flow(store: std::sync::Arc<dyn agora::store::Store>) {
+    let app =
+        crate::helpers::spawn_app_with(store, "off", &[("AGORA_ADMIN__USAGE_FLUSH_SECS", "0")])
+            .await;
+    let work = tempfile::tempdir().expect("tempdir");
+    let module = "corp.example/used";
+    let dir = small_module(work.path(), module);
+    assert_eq!(
+        put(&app, module, "v1.0.0", make_zip(module, "v1.0.0", &dir))
+            .await
+            .0,
+        201
+    );
+    let (_, before) = app.fetch("/admin/versions").await;
+    let before: serde_json::Value = serde_json::from_slice(&before).expect("json");
+    assert!(before["versions"][0]["last_used_at"].is_null(), "{before}");
+    assert_eq!(
+        app.fetch(&format!("/{}/@v/v1.0.0.mod", esc(module)))
+            .await
+            .0,
+        200
+    );
+    let mut used = serde_json::Value::Null;
+    for _ in 0..50 {
+        let (_, body) = app.fetch("/admin/versions").await;
+        let page: serde_json::Value = serde_json::from_slice(&body).expect("json");
+        used = page["versions"][0]["last_used_at"].clone();
+        if !used.is_null() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(used.as_i64().expect("last_used_at recorded") > 0);
+}
+
+#[sqlx::test(migrations = "migrations/sqlite")]
+async fn admin_disabled_turns_off_publish_and_admin(pool: sqlx::SqlitePool) {
+    let app = crate::helpers::spawn_app_with(
+        sqlite_store(pool),
+        "off",
+        &[("AGORA_ADMIN__ENABLED", "false")],
+    )
+    .await;
+    let work = tempfile::tempdir().expect("tempdir");
+    let module = "corp.example/closed";
+    let dir = small_module(work.path(), module);
+    assert_eq!(
+        put(&app, module, "v1.0.0", make_zip(module, "v1.0.0", &dir))
+            .await
+            .0,
+        404
+    );
+    assert_eq!(app.fetch("/admin/versions").await.0, 404);
+    assert_eq!(app.fetch("/admin/audit").await.0, 404);
+    assert_eq!(app.fetch("/catalog").await.0, 200);
 }
