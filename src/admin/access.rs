@@ -54,3 +54,33 @@ pub fn actor(req: &HttpRequest) -> String {
         None => "anonymous".to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::test::TestRequest;
+
+    #[test]
+    fn everything_is_allowed_until_admin_is_disabled() {
+        let open = TestRequest::default().to_http_request();
+        for scope in [Scope::Read, Scope::Publish, Scope::Admin] {
+            assert!(require(&open, scope).is_ok(), "{scope:?}");
+        }
+        let closed = TestRequest::default()
+            .app_data(AdminEnabled(false))
+            .to_http_request();
+        assert!(require(&closed, Scope::Read).is_ok());
+        assert!(require(&closed, Scope::Publish).is_err());
+        assert!(require(&closed, Scope::Admin).is_err());
+    }
+
+    #[test]
+    fn actor_comes_from_the_header_or_is_anonymous() {
+        let named = TestRequest::default()
+            .insert_header(("x-agora-actor", "alice"))
+            .to_http_request();
+        assert_eq!(actor(&named), "alice");
+        let plain = TestRequest::default().to_http_request();
+        assert_eq!(actor(&plain), "anonymous");
+    }
+}

@@ -412,6 +412,17 @@ async fn export_then_import_builds_from_the_second_agora_offline(pool: sqlx::PgP
             .env("AGORA_DATA_DIR", w.join("a-data")))
         .expect("export");
         assert!(out.contains("exported 4 versions"), "{out}");
+        // Retention is a dry run unless told otherwise.
+        let out = run(agora()
+            .args(["retention", "--days", "0"])
+            .env("AGORA_DATABASE_URL", &db_a)
+            .env("AGORA_DATA_DIR", w.join("a-data")))
+        .expect("retention dry run");
+        assert!(out.contains("dry run: "), "{out}");
+        assert!(
+            out.contains("would expire github.com/agoratest/big@v1.0.0"),
+            "{out}"
+        );
         let out = run(agora()
             .arg("import")
             .arg(&tb)
