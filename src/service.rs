@@ -138,6 +138,15 @@ impl ProxyService {
         self.forget_lists(module);
     }
 
+    async fn is_hidden(&self, module: &ModulePath, version: &str) -> Result<bool, ServiceError> {
+        Ok(self
+            .store
+            .hidden_versions(module)
+            .await?
+            .iter()
+            .any(|v| v == version))
+    }
+
     /// Drops this replica's cached `list` and `@latest` of a module.
     pub fn forget_lists(&self, module: &ModulePath) {
         self.lists.invalidate(&(module.clone(), ListKind::List));
@@ -213,6 +222,18 @@ impl ProxyService {
             .instrument(info_span!("upstream_latest"))
             .await
         {
+            Ok(info) if self.is_hidden(module, &info.version).await? => {
+                // The upstream's latest was hidden here: answer with the best visible one.
+                match self.latest_stored(module).await? {
+                    Some(stored) => stored.info.clone(),
+                    None => {
+                        return Err(ServiceError::Gone(format!(
+                            "not found: {module}@{} was removed",
+                            info.version
+                        )));
+                    }
+                }
+            }
             Ok(info) => Bytes::from(self.checked_query_answer(module, info)?.raw),
             Err(e) => match self.latest_stored(module).await? {
                 Some(stored) => {

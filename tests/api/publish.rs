@@ -563,3 +563,70 @@ async fn admin_disabled_turns_off_publish_and_admin(pool: sqlx::SqlitePool) {
     assert_eq!(app.fetch("/admin/audit").await.0, 404);
     assert_eq!(app.fetch("/catalog").await.0, 200);
 }
+
+#[sqlx::test(migrations = "migrations/sqlite")]
+async fn latest_never_names_a_hidden_version(pool: sqlx::SqlitePool) {
+    let work = tempfile::tempdir().expect("tempdir");
+    let tree = work.path().join("tree");
+    run(Command::new("cp")
+        .arg("-r")
+        .arg(&go_fixture().tree)
+        .arg(&tree))
+    .expect("copy tree");
+    let legacy = tree.join("github.com/agoratest/legacy");
+    std::fs::copy(legacy.join("@v/v1.0.0.info"), legacy.join("@latest")).expect("@latest");
+    let upstream = TestUpstream::start(tree);
+    let app = spawn_app(sqlite_store(pool), &upstream.url()).await;
+    // The upstream's @latest names a version hidden here: it is not passed on.
+    let (status, _) = app
+        .fetch("/github.com/agoratest/legacy/@v/v1.0.0.info")
+        .await;
+    assert_eq!(status, 200);
+    let hidden = app
+        .client
+        .post(format!("{}/admin/hide", app.address))
+        .header("content-type", "application/json")
+        .body(
+            serde_json::json!({
+                "module": "github.com/agoratest/legacy",
+                "version": "v1.0.0",
+                "reason": "withdrawn"
+            })
+            .to_string(),
+        )
+        .send()
+        .await
+        .expect("hide");
+    assert_eq!(hidden.status().as_u16(), 200);
+    let (status, body) = app.fetch("/github.com/agoratest/legacy/@latest").await;
+    // Nothing else is stored, so nothing visible is left to name.
+    assert_eq!(status, 410, "{}", String::from_utf8_lossy(&body));
+
+    let caps = esc("github.com/Agora-Test/Caps");
+    assert_eq!(app.fetch(&format!("/{caps}/@v/v1.0.0.info")).await.0, 200);
+    let resp = app
+        .client
+        .post(format!("{}/admin/hide", app.address))
+        .header("content-type", "application/json")
+        .body(
+            serde_json::json!({
+                "module": "github.com/Agora-Test/Caps",
+                "version": "v1.0.0",
+                "reason": "withdrawn"
+            })
+            .to_string(),
+        )
+        .send()
+        .await
+        .expect("hide");
+    assert_eq!(resp.status().as_u16(), 200);
+    // No upstream @latest for this one: the stored versions answer, and none is visible.
+    let (status, body) = app.fetch(&format!("/{caps}/@latest")).await;
+    assert!(
+        status == 404 || status == 410,
+        "{status}: {}",
+        String::from_utf8_lossy(&body)
+    );
+    let (status, body) = app.fetch(&format!("/{caps}/@v/list")).await;
+    assert_eq!((status, &body[..]), (200, &b""[..]));
+}
