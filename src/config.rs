@@ -38,6 +38,18 @@ pub struct Settings {
     pub tls: TlsSettings,
     /// Seconds in-flight requests get to finish on shutdown.
     pub shutdown_grace_secs: u64,
+    pub admin: AdminSettings,
+}
+
+/// Publishing and administration (`/admin/…`, `PUT` of module zips, `/catalog`).
+#[derive(Debug, Deserialize)]
+pub struct AdminSettings {
+    /// Serve the admin, catalog and publish endpoints at all.
+    pub enabled: bool,
+    /// Largest zip accepted by `PUT`, in bytes.
+    pub max_publish_bytes: u64,
+    /// Seconds between batched writes of when versions were last served.
+    pub usage_flush_secs: u64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -261,7 +273,10 @@ impl Settings {
             .set_default("tls.cert_file", "")?
             .set_default("tls.key_file", "")?
             .set_default("auth.enabled", false)?
-            .set_default("auth.open_paths", "/healthz,/readyz,/metrics")?;
+            .set_default("auth.open_paths", "/healthz,/readyz,/metrics")?
+            .set_default("admin.enabled", true)?
+            .set_default("admin.max_publish_bytes", gomod::zip::MAX_ZIP_FILE)?
+            .set_default("admin.usage_flush_secs", 60)?;
         if let Some(file) = sources.file {
             builder = builder.add_source(config::File::from(file).required(true));
         }

@@ -19,6 +19,12 @@ pub enum ServiceError {
     Redirect(String),
     #[error("{0}")]
     Gone(String),
+    /// The version exists already and is never replaced.
+    #[error("{0}")]
+    Conflict(String),
+    /// The request body is over its limit.
+    #[error("{0}")]
+    TooLarge(String),
     /// The upstream failed or sent something we refuse to store.
     #[error("{0}")]
     Upstream(String),

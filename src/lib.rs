@@ -1,6 +1,7 @@
 //! Agora: a Go module proxy that keeps modules in PostgreSQL (or SQLite) and fetches each missing
 //! version once across all its replicas.
 
+pub mod admin;
 pub mod auth;
 pub mod cli;
 pub mod config;
@@ -8,10 +9,12 @@ pub mod error;
 pub mod fetch;
 pub mod http;
 pub mod policy;
+pub mod publish;
 pub mod service;
 pub mod store;
 pub mod sumdb;
 pub mod telemetry;
+pub mod transfer;
 pub mod upstream;
 pub mod zipcache;
 

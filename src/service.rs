@@ -66,6 +66,10 @@ pub struct ProxyService {
     memory_zip_max: u64,
     disk: Option<Arc<ZipCache>>,
     rules: Arc<LiveRules>,
+    /// Hidden-version reasons per version id, re-read after a short while so a version hidden on
+    /// another replica is refused there too.
+    hidden: moka::sync::Cache<i64, Option<Arc<str>>>,
+    usage: Arc<crate::admin::usage::UsageRecorder>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -80,6 +84,8 @@ pub struct ServiceOptions {
     pub memory_zip_max: u64,
     /// Large zips are copied here on first use and served from the file after.
     pub disk: Option<Arc<ZipCache>>,
+    /// How often served versions' last use is written (retention reads it).
+    pub usage_flush: Duration,
 }
 
 impl ProxyService {
@@ -100,6 +106,8 @@ impl ProxyService {
                 .build(),
             hot: moka::sync::Cache::builder()
                 .max_capacity(half)
+                // Retention may delete a version from another process: re-read now and then.
+                .time_to_live(Duration::from_secs(600))
                 .weigher(|_, v: &Arc<StoredVersion>| {
                     (v.info.len() + v.go_mod.len() + 256)
                         .try_into()
@@ -113,6 +121,13 @@ impl ProxyService {
             memory_zip_max: options.memory_zip_max,
             disk: options.disk,
             rules: Arc::new(LiveRules::fixed(Rules::default())),
+            hidden: moka::sync::Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(crate::admin::HIDDEN_RECHECK)
+                .build(),
+            usage: Arc::new(crate::admin::usage::UsageRecorder::with_interval(
+                options.usage_flush,
+            )),
         }
     }
 
@@ -124,6 +139,27 @@ impl ProxyService {
 
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
+    }
+
+    /// Forgets what this replica cached about a version's visibility and its lists.
+    pub fn forget(&self, module: &ModulePath, version_id: i64) {
+        self.hidden.invalidate(&version_id);
+        self.forget_lists(module);
+    }
+
+    async fn is_hidden(&self, module: &ModulePath, version: &str) -> Result<bool, ServiceError> {
+        Ok(self
+            .store
+            .hidden_versions(module)
+            .await?
+            .iter()
+            .any(|v| v == version))
+    }
+
+    /// Drops this replica's cached `list` and `@latest` of a module.
+    pub fn forget_lists(&self, module: &ModulePath) {
+        self.lists.invalidate(&(module.clone(), ListKind::List));
+        self.lists.invalidate(&(module.clone(), ListKind::Latest));
     }
 
     /// `@v/list`: the upstream's versions merged with the stored ones; the stored ones alone when
@@ -166,7 +202,8 @@ impl ProxyService {
             }
         };
         versions.extend(stored);
-        versions.retain(|v| listable(module, v));
+        let hidden = self.store.hidden_versions(module).await?;
+        versions.retain(|v| listable(module, v) && !hidden.contains(v));
         versions.sort_by(|a, b| gomod::semver::compare(a, b).then_with(|| a.cmp(b)));
         versions.dedup();
         let mut body = versions.join("\n");
@@ -203,6 +240,18 @@ impl ProxyService {
                 .await
         };
         let body = match upstream {
+            Ok(info) if self.is_hidden(module, &info.version).await? => {
+                // The upstream's latest was hidden here: answer with the best visible one.
+                match self.latest_stored(module).await? {
+                    Some(stored) => stored.info.clone(),
+                    None => {
+                        return Err(ServiceError::Gone(format!(
+                            "not found: {module}@{} was removed",
+                            info.version
+                        )));
+                    }
+                }
+            }
             Ok(info) => Bytes::from(self.checked_query_answer(module, info)?.raw),
             Err(e) => match self.latest_stored(module).await? {
                 Some(stored) => {
@@ -229,7 +278,9 @@ impl ProxyService {
         &self,
         module: &ModulePath,
     ) -> Result<Option<Arc<StoredVersion>>, ServiceError> {
-        let versions = self.store.versions(module).await?;
+        let mut versions = self.store.versions(module).await?;
+        let hidden = self.store.hidden_versions(module).await?;
+        versions.retain(|v| !hidden.contains(v));
         let pick = |retracted: &dyn Fn(&str) -> bool| {
             gomod::latest::pick_latest_with_pseudo(versions.iter().map(String::as_str), retracted)
                 .and_then(|v| Version::parse(&v).ok())
@@ -409,8 +460,8 @@ impl ProxyService {
     }
 
     /// The stored version, fetched first if this is its first request anywhere (as the policy's
-    /// mode says: now, in the background, elsewhere or not at all). `ext` names the file asked
-    /// for, for a redirect.
+    /// mode says: now, in the background, elsewhere or not at all); 410 with the reason if it is
+    /// hidden. `ext` names the file asked for, for a redirect.
     async fn ensure(
         &self,
         module: &ModulePath,
@@ -418,10 +469,38 @@ impl ProxyService {
         ext: &str,
     ) -> Result<(Arc<StoredVersion>, CacheResult), ServiceError> {
         let decision = self.version_allowed(module, version.as_str())?;
+        let (stored, cache) = self
+            .ensure_stored(module, version, ext, decision.mode)
+            .await?;
+        let hidden = match self.hidden.get(&stored.id) {
+            Some(h) => h,
+            None => {
+                let h: Option<Arc<str>> =
+                    self.store.hidden_reason(stored.id).await?.map(Into::into);
+                self.hidden.insert(stored.id, h.clone());
+                h
+            }
+        };
+        if let Some(reason) = hidden {
+            return Err(ServiceError::Gone(format!(
+                "not found: {module}@{version} was removed: {reason}"
+            )));
+        }
+        self.usage.record(self.store.clone(), stored.id);
+        Ok((stored, cache))
+    }
+
+    async fn ensure_stored(
+        &self,
+        module: &ModulePath,
+        version: &Version,
+        ext: &str,
+        mode: Mode,
+    ) -> Result<(Arc<StoredVersion>, CacheResult), ServiceError> {
         if let Some(stored) = self.stored(module, version).await? {
             return Ok((stored, CacheResult::Hit));
         }
-        match decision.mode {
+        match mode {
             Mode::Sync => {}
             Mode::Async => {
                 let (fetcher, m, v) = (self.fetcher.clone(), module.clone(), version.clone());

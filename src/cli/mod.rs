@@ -1,5 +1,6 @@
 //! The command line: `serve`, `migrate`, `token` for client tokens, and `mod` for module zips.
 
+mod admin;
 mod modzip;
 mod token;
 
@@ -44,6 +45,29 @@ enum Command {
     /// Module zips: build, verify and hash them as the go command does.
     #[command(subcommand)]
     Mod(modzip::ModCommand),
+    /// Zip a module tree and upload it to an agora server (PUT; see docs/publish.md).
+    Publish(admin::PublishArgs),
+    /// Expire fetched versions unused for N days (a dry run unless --apply).
+    Retention {
+        #[command(flatten)]
+        config: ConfigArg,
+        #[command(flatten)]
+        args: admin::RetentionArgs,
+    },
+    /// Write stored versions to a GOPROXY directory tree or tarball.
+    Export {
+        #[command(flatten)]
+        config: ConfigArg,
+        #[command(flatten)]
+        args: admin::ExportArgs,
+    },
+    /// Load a GOPROXY tree or tarball into the store, verifying every zip.
+    Import {
+        #[command(flatten)]
+        config: ConfigArg,
+        #[command(flatten)]
+        args: admin::ImportArgs,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -81,6 +105,16 @@ pub fn run() -> ExitCode {
                 actix_web::rt::System::new().block_on(token::run(settings, command))
             }),
         Command::Mod(cmd) => modzip::run(cmd),
+        Command::Publish(args) => admin::publish(args),
+        Command::Retention { config, args } => Settings::load(config.config.as_deref())
+            .map_err(anyhow::Error::from)
+            .and_then(|s| admin::retention(s, args)),
+        Command::Export { config, args } => Settings::load(config.config.as_deref())
+            .map_err(anyhow::Error::from)
+            .and_then(|s| admin::export(s, args)),
+        Command::Import { config, args } => Settings::load(config.config.as_deref())
+            .map_err(anyhow::Error::from)
+            .and_then(|s| admin::import(s, args)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -12,6 +12,7 @@ use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use tracing_actix_web::TracingLogger;
 
 use super::handlers;
+use crate::admin::access::AdminEnabled;
 use crate::auth::{self, Authenticator, Scope};
 use crate::config::Settings;
 use crate::error::ServiceError;
@@ -82,6 +83,7 @@ impl Application {
                 memory_bytes: settings.cache.memory_bytes,
                 memory_zip_max: settings.cache.memory_zip_max_bytes,
                 disk,
+                usage_flush: Duration::from_secs(settings.admin.usage_flush_secs),
             },
         );
         if let Some(rules) = rules {
@@ -96,6 +98,11 @@ impl Application {
             &settings.auth.open_paths,
             store.clone(),
         ));
+        let publish = web::Data::new(crate::publish::PublishOptions {
+            max_bytes: settings.admin.max_publish_bytes,
+            temp_dir: settings.data_dir.join("tmp"),
+        });
+        let admin_enabled = AdminEnabled(settings.admin.enabled);
         let listener = TcpListener::bind(&settings.listen)
             .map_err(|e| anyhow::anyhow!("listening on {}: {e}", settings.listen))?;
         let port = listener.local_addr()?.port();
@@ -106,6 +113,9 @@ impl Application {
                 .app_data(service.clone())
                 .app_data(sumdb.clone())
                 .app_data(authenticator.clone())
+                .app_data(publish.clone())
+                .app_data(admin_enabled)
+                .configure(crate::admin::configure)
                 .route("/healthz", web::get().to(handlers::healthz))
                 .route("/readyz", web::get().to(handlers::readyz))
                 .route("/metrics", web::get().to(handlers::metrics))
@@ -139,9 +149,13 @@ impl Application {
 
 async fn dispatch(
     req: HttpRequest,
+    payload: web::Payload,
     service: web::Data<ProxyService>,
     sumdb: web::Data<SumdbProxy>,
 ) -> Result<HttpResponse, ServiceError> {
+    if req.method() == Method::PUT {
+        return crate::publish::put(req, payload, service).await;
+    }
     if req.method() != Method::GET && req.method() != Method::HEAD {
         return Ok(handlers::method_not_allowed().await);
     }

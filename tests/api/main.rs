@@ -12,6 +12,7 @@ mod helpers;
 mod policy_e2e;
 mod policy_hook;
 mod protocol;
+mod publish;
 mod replicas;
 mod store;
 mod sumdb;

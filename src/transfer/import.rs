@@ -1,0 +1,192 @@
+//! `agora import`: loads a GOPROXY tree (or a tar of one) into the store. Every zip is checked
+//! by the module library as a fetched one is, and must match the tree's `.ziphash` when there is
+//! one; a version already stored must be the same zip, and is left as it is.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Context;
+
+use crate::publish::{ZipToStore, store_zip};
+use crate::store::{AuditEntry, Store};
+use gomod::module::{self, ModulePath};
+use gomod::version::Version;
+
+#[derive(Debug, Default)]
+pub struct ImportReport {
+    pub imported: usize,
+    pub already_stored: usize,
+    /// `module@version: reason` of each version refused.
+    pub failed: Vec<String>,
+}
+
+/// One version found in a tree.
+#[derive(Debug, Clone)]
+struct Found {
+    module: ModulePath,
+    version: Version,
+    zip: PathBuf,
+}
+
+/// Imports `source`, a directory or a `.tar` / `.tar.gz` / `.tgz` file.
+pub async fn import(
+    store: Arc<dyn Store>,
+    source: &Path,
+    actor: &str,
+) -> anyhow::Result<ImportReport> {
+    let unpacked = if source.is_file() && super::is_tarball(source) {
+        let dir = tempfile::tempdir().context("temporary directory")?;
+        let (src, dst) = (source.to_path_buf(), dir.path().to_path_buf());
+        tokio::task::spawn_blocking(move || unpack(&src, &dst)).await??;
+        Some(dir)
+    } else {
+        None
+    };
+    let root = unpacked.as_ref().map(|d| d.path()).unwrap_or(source);
+    let meta = std::fs::metadata(root).with_context(|| format!("{}", root.display()))?;
+    if !meta.is_dir() {
+        anyhow::bail!(
+            "{}: not a directory, .tar, .tar.gz or .tgz",
+            source.display()
+        );
+    }
+    let root_buf = root.to_path_buf();
+    let (found, mut failed) = tokio::task::spawn_blocking(move || scan(&root_buf)).await??;
+
+    let mut report = ImportReport::default();
+    let bar = super::progress(found.len() as u64, "import");
+    for f in &found {
+        let name = format!("{}@{}", f.module, f.version);
+        bar.set_message(name.clone());
+        match import_one(store.as_ref(), f, actor).await {
+            Ok(true) => report.imported += 1,
+            Ok(false) => report.already_stored += 1,
+            Err(e) => failed.push(format!("{name}: {e:#}")),
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    report.failed = failed;
+    drop(unpacked);
+    Ok(report)
+}
+
+async fn import_one(store: &dyn Store, f: &Found, actor: &str) -> anyhow::Result<bool> {
+    let base = f.zip.with_extension("");
+    let read = |ext: &str| {
+        let p = PathBuf::from(format!("{}.{ext}", base.display()));
+        std::fs::read(&p).ok()
+    };
+    let info = read("info");
+    let go_mod = read("mod");
+    let ziphash = read("ziphash").map(|b| String::from_utf8_lossy(&b).trim().to_string());
+    let published = store_zip(
+        store,
+        ZipToStore {
+            module: &f.module,
+            version: &f.version,
+            zip: &f.zip,
+            info,
+            go_mod,
+            source: format!("import:{actor}"),
+            expect_h1: ziphash,
+        },
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    if !published.new {
+        let stored = store
+            .version(&f.module, &f.version)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("vanished while importing"))?;
+        if stored.zip_h1 != published.h1 {
+            anyhow::bail!(
+                "already stored with a different zip ({} here, {} in the tree)",
+                stored.zip_h1,
+                published.h1
+            );
+        }
+        return Ok(false);
+    }
+    store
+        .record_audit(&AuditEntry {
+            id: 0,
+            at: crate::admin::unix_now(),
+            actor: actor.to_string(),
+            action: "import".into(),
+            module: f.module.to_string(),
+            version: f.version.to_string(),
+            detail: published.h1,
+        })
+        .await?;
+    Ok(true)
+}
+
+/// Every `<escaped path>/@v/<escaped version>.zip` under `root`, and what could not be read.
+fn scan(root: &Path) -> anyhow::Result<(Vec<Found>, Vec<String>)> {
+    let mut found = Vec::new();
+    let mut failed = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).with_context(|| format!("{}", dir.display()))? {
+            let entry = entry?;
+            let kind = entry.file_type()?;
+            if !kind.is_dir() {
+                continue;
+            }
+            let path = entry.path();
+            if entry.file_name() != "@v" {
+                stack.push(path);
+                continue;
+            }
+            let rel = dir
+                .strip_prefix(root)
+                .map(|p| p.to_string_lossy().replace('\\', "/"))
+                .unwrap_or_default();
+            let module = match ModulePath::from_escaped(&rel) {
+                Ok(m) => m,
+                Err(e) => {
+                    failed.push(format!("{rel}: {e}"));
+                    continue;
+                }
+            };
+            for file in std::fs::read_dir(&path)? {
+                let file = file?;
+                let name = file.file_name().to_string_lossy().into_owned();
+                let Some(escaped) = name.strip_suffix(".zip") else {
+                    continue;
+                };
+                match module::unescape_version(escaped)
+                    .map_err(|e| e.to_string())
+                    .and_then(|v| Version::parse(&v).map_err(|e| e.to_string()))
+                {
+                    Ok(version) => found.push(Found {
+                        module: module.clone(),
+                        version,
+                        zip: file.path(),
+                    }),
+                    Err(e) => failed.push(format!("{module}@{escaped}: {e}")),
+                }
+            }
+        }
+    }
+    found.sort_by(|a, b| {
+        (a.module.as_str(), a.version.as_str()).cmp(&(b.module.as_str(), b.version.as_str()))
+    });
+    Ok((found, failed))
+}
+
+/// Unpacks a tarball; the tar crate refuses entries that would land outside `dst`.
+fn unpack(src: &Path, dst: &Path) -> anyhow::Result<()> {
+    let file = std::fs::File::open(src).with_context(|| format!("{}", src.display()))?;
+    if super::is_gzip(src) {
+        let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
+        archive.set_preserve_permissions(false);
+        archive.unpack(dst)?;
+    } else {
+        let mut archive = tar::Archive::new(file);
+        archive.set_preserve_permissions(false);
+        archive.unpack(dst)?;
+    }
+    Ok(())
+}
