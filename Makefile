@@ -23,13 +23,14 @@ fmt:
 clippy:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
-## Regenerate .sqlx/ after changing a query: needs a migrated database.
+## Regenerate .sqlx/ after changing a query (uses a scratch database, PREPARE_DB).
+PREPARE_DB ?= agora_prepare
 sqlx-prepare:
 	@url=$$(scripts/ensure-postgres.sh) && base=$${url%/*} && \
-	psql "$$base/postgres" -qc 'DROP DATABASE IF EXISTS agora_prepare' -c 'CREATE DATABASE agora_prepare' && \
-	for f in migrations/postgres/*.sql; do psql -q "$$base/agora_prepare" -f $$f; done && \
+	psql "$$base/postgres" -qc 'DROP DATABASE IF EXISTS $(PREPARE_DB)' -c 'CREATE DATABASE $(PREPARE_DB)' && \
+	for f in migrations/postgres/*.sql; do psql -q "$$base/$(PREPARE_DB)" -f $$f; done && \
 	rm -rf .sqlx && mkdir -p .sqlx && touch src/store/postgres.rs && \
-	SQLX_OFFLINE=false SQLX_OFFLINE_DIR=$$PWD/.sqlx DATABASE_URL=$$base/agora_prepare $(CARGO) check --lib && \
+	SQLX_OFFLINE=false SQLX_OFFLINE_DIR=$$PWD/.sqlx DATABASE_URL=$$base/$(PREPARE_DB) $(CARGO) check --lib && \
 	ls .sqlx | wc -l
 
 bench:
