@@ -8,10 +8,11 @@ if [ -n "${DATABASE_URL:-}" ]; then echo "$DATABASE_URL"; exit 0; fi
 
 ready() { pg_isready -q -h 127.0.0.1 -p "$1" 2>/dev/null; }
 
-if command -v pg_isready >/dev/null 2>&1 && ready 5432; then
+# AGORA_THROWAWAY_PG=1 skips the machine's server (to test the fallback below).
+if [ -z "${AGORA_THROWAWAY_PG:-}" ] && command -v pg_isready >/dev/null 2>&1 && ready 5432; then
   echo "postgres://postgres@127.0.0.1:5432/postgres"; exit 0
 fi
-if command -v pg_ctlcluster >/dev/null 2>&1 && [ -d /etc/postgresql ]; then
+if [ -z "${AGORA_THROWAWAY_PG:-}" ] && command -v pg_ctlcluster >/dev/null 2>&1 && [ -d /etc/postgresql ]; then
   for v in $(ls /etc/postgresql); do
     pg_ctlcluster --skip-systemctl-redirect "$v" main start >&2 2>/dev/null || true
   done
