@@ -9,6 +9,7 @@ helm/agora/ci/invalid/ must be rejected by values.schema.json. Prints "N passed,
 from __future__ import annotations
 
 import base64
+import re
 import sys
 import time
 import traceback
@@ -44,15 +45,73 @@ rules:
 """
 )
 
-# Every Agora setting the chart must pass on (ConfigMap keys).
-SETTINGS = """AGORA_LISTEN AGORA_UPSTREAM AGORA_MIGRATE_ON_START AGORA_DATA_DIR
-AGORA_SHUTDOWN_GRACE_SECS AGORA_DATABASE__MAX_CONNECTIONS AGORA_DATABASE__FILL_CONNECTIONS
-AGORA_DATABASE__ACQUIRE_TIMEOUT_SECS AGORA_FETCH__LOCK_WAIT_SECS AGORA_FETCH__UPSTREAM_TIMEOUT_SECS
-AGORA_FETCH__MAX_CONCURRENT AGORA_FETCH__MAX_ZIP_BYTES AGORA_CACHE__LIST_TTL_SECS
-AGORA_CACHE__MEMORY_BYTES AGORA_CACHE__MEMORY_ZIP_MAX_BYTES AGORA_CACHE__DISK_BYTES
-AGORA_DIRECT__GIT_TIMEOUT_SECS AGORA_DIRECT__MAX_GIT_PROCESSES AGORA_DIRECT__CACHE_BYTES
-AGORA_DIRECT__ALLOW_PRIVATE_NETWORKS AGORA_LOG__FORMAT AGORA_LOG__LEVEL HOME
-OTEL_SERVICE_NAME OTEL_TRACES_SAMPLER""".split()
+CONFIG_RS = ROOT / "src" / "config.rs"
+# Set outside the AGORA_* ConfigMap: the database URL comes from a Secret (secretKeyRef).
+FROM_SECRET = {"AGORA_DATABASE_URL"}
+# Not settings of the binary, but variables the ConfigMap must also carry.
+EXTRA_VARS = ["HOME", "OTEL_SERVICE_NAME", "OTEL_TRACES_SAMPLER"]
+
+
+def env_name(key: str) -> str:
+    """A settings key as the binary's environment variable: "AGORA_" + the key upper-cased, with
+    "__" for each "." of nesting (config::Environment::with_prefix("AGORA").separator("__")), so
+    direct.refresh_secs -> AGORA_DIRECT__REFRESH_SECS and data_dir -> AGORA_DATA_DIR."""
+    return "AGORA_" + key.upper().replace(".", "__")
+
+
+def binary_settings(src: str) -> list[str]:
+    """Every settings key of src/config.rs, so the check cannot drift from the binary: the keys
+    of its `.set_default("key", ...)` calls, plus the fields of `Settings` and of the nested
+    `*Settings` structs it names (which adds keys without a default, such as the Option
+    otel.endpoint)."""
+    keys = set(re.findall(r'\.set_default\(\s*"([a-z0-9_.]+)"', src))
+    structs = {m.group(1): re.findall(r"^\s*pub\s+([a-z0-9_]+)\s*:\s*([A-Za-z0-9_<>]+)\s*,", m.group(2), re.M)
+               for m in re.finditer(r"pub struct (\w+)\s*\{(.*?)^\}", src, re.S | re.M)}
+
+    def walk(struct: str, prefix: str) -> None:
+        for field, ty in structs[struct]:
+            if ty in structs:
+                walk(ty, f"{prefix}{field}.")
+            else:
+                keys.add(prefix + field)
+
+    walk("Settings", "")
+    return sorted(keys)
+
+
+# Every AGORA_* variable the binary reads, derived from src/config.rs; all but FROM_SECRET must
+# be keys of the chart's ConfigMap in every configuration (empty strings where unset).
+BINARY_VARS = [env_name(k) for k in binary_settings(CONFIG_RS.read_text())]
+SETTINGS = [v for v in BINARY_VARS if v not in FROM_SECRET] + EXTRA_VARS
+
+# Where the chart's defaults knowingly differ from the binary's (everything else must match).
+CHART_DIFFERS = {
+    "listen": "0.0.0.0:<containerPort>: reachable from outside the container",
+    "database_url": "from a Secret, no default",
+    "data_dir": "/data, an emptyDir",
+    "migrate_on_start": "false: the hook Job migrates",
+    "log.format": "json for log collectors",
+    "otel.service_name": "the release fullname",
+}
+# Constants of other crates that set_default uses.
+CONSTANTS = {"gomod::zip::MAX_ZIP_FILE": 500 << 20}
+
+
+def binary_defaults(src: str) -> dict[str, str]:
+    """The set_default values of src/config.rs as the strings the ConfigMap would hold."""
+    out = {}
+    for key, lit in re.findall(r'\.set_default\(\s*"([a-z0-9_.]+)"\s*,\s*(.+?)\s*\)\?', src):
+        if m := re.fullmatch(r'"(.*)"', lit):
+            out[key] = m.group(1)
+        elif m := re.fullmatch(r"(\d+)(?:u64|u32|usize)?(?:\s*<<\s*(\d+))?", lit):
+            out[key] = str(int(m.group(1)) << int(m.group(2) or 0))
+        elif lit in ("true", "false"):
+            out[key] = lit
+        elif lit in CONSTANTS:
+            out[key] = str(CONSTANTS[lit])
+        else:
+            raise AssertionError(f"set_default({key!r}, {lit}): add the constant to CONSTANTS")
+    return out
 
 passed = failed = 0
 
@@ -165,6 +224,15 @@ def common(label: str, r: Rendered) -> None:
     check(f"{label}: env from the ConfigMap, every setting present",
           lambda: eq((c["envFrom"][0]["configMapRef"]["name"], sorted(set(SETTINGS) - set(config(r)))),
                      (RELEASE, [])))
+    check(f"{label}: AGORA_DATABASE_URL from a Secret (secretKeyRef), not the ConfigMap",
+          lambda: eq(("AGORA_DATABASE_URL" in config(r), sorted(env_of(c)["AGORA_DATABASE_URL"]["valueFrom"])),
+                     (False, ["secretKeyRef"])))
+    check(f"{label}: probes use HTTPS exactly when the pod serves TLS",
+          lambda: eq({c[p]["httpGet"]["scheme"] for p in ("startupProbe", "livenessProbe", "readinessProbe")},
+                     {"HTTPS" if config(r)["AGORA_TLS__CERT_FILE"] else "HTTP"}))
+    check(f"{label}: AGORA_OTEL__* match the OTEL_* variables",
+          lambda: eq((config(r)["AGORA_OTEL__ENDPOINT"], config(r)["AGORA_OTEL__SERVICE_NAME"]),
+                     (config(r).get("OTEL_EXPORTER_OTLP_ENDPOINT", ""), config(r)["OTEL_SERVICE_NAME"])))
     check(f"{label}: listens on 0.0.0.0:3000 and does not migrate on start (the Job does)",
           lambda: eq((config(r)["AGORA_LISTEN"], config(r)["AGORA_MIGRATE_ON_START"]), ("0.0.0.0:3000", "false")))
     ann = pod_annotations(r)
@@ -206,6 +274,14 @@ def specific_default(r: Rendered) -> None:
                      ("2147483648", "524288000")))
     check(f"{L}: NOTES print the GOPROXY line",
           lambda: "export GOPROXY=http://localhost:8080" in r.notes())
+    defaults = binary_defaults(CONFIG_RS.read_text())
+    check(f"{L}: every setting defaults to the binary's default (src/config.rs) but {', '.join(CHART_DIFFERS)}",
+          lambda: eq({k: (config(r).get(env_name(k)), v) for k, v in defaults.items()
+                      if k not in CHART_DIFFERS and config(r).get(env_name(k)) != v}, {}))
+    check(f"{L}: no rules file, no TLS, no policy ConfigMap or volumes",
+          lambda: eq((config(r)["AGORA_POLICY__RULES_FILE"], config(r)["AGORA_TLS__CERT_FILE"],
+                      config(r)["AGORA_TLS__KEY_FILE"], [o["metadata"]["name"] for o in r.all("ConfigMap")],
+                      sorted(volumes(r))), ("", "", "", [RELEASE], ["data", "home", "tmp"])))
 
 
 def specific_lb_hpa(r: Rendered) -> None:
@@ -223,6 +299,15 @@ def specific_lb_hpa(r: Rendered) -> None:
           lambda: "replicas" not in r.one("Deployment")["spec"])
     check(f"{L}: PDB minAvailable 50%",
           lambda: eq(r.one("PodDisruptionBudget")["spec"].get("minAvailable"), "50%"))
+    v, m = volumes(r), mounts(r)
+    check(f"{L}: rules from existingConfigMap goproxy-rules (key policy.toml) at /etc/agora/policy/rules.toml",
+          lambda: eq((v["policy"]["configMap"], m["/etc/agora/policy"].get("readOnly"), "subPath" in m["/etc/agora/policy"],
+                      config(r)["AGORA_POLICY__RULES_FILE"], [o["metadata"]["name"] for o in r.all("ConfigMap")]),
+                     ({"name": "goproxy-rules", "items": [{"key": "policy.toml", "path": "rules.toml"}]}, True, False,
+                      "/etc/agora/policy/rules.toml", [RELEASE])))
+    check(f"{L}: admin off, two checksum databases with an upstream override",
+          lambda: eq((config(r)["AGORA_ADMIN__ENABLED"], config(r)["AGORA_SUMDB__NAMES"], config(r)["AGORA_SUMDB__UPSTREAM"]),
+                     ("false", "sum.golang.org,sum.example.com", "sum.example.com=https://sumdb.internal.example.com")))
     check(f"{L}: NOTES print the load balancer GOPROXY line",
           lambda: "export GOPROXY=http://$LB:8080" in r.notes())
 
@@ -263,11 +348,46 @@ def specific_private(r: Rendered) -> None:
               "nginx", "goproxy.example.com", "goproxy-tls", {"name": "agora", "port": {"name": "http"}})))
     sm = r.one("ServiceMonitor")
     check(f"{L}: ServiceMonitor (monitoring.coreos.com/v1) scrapes /metrics on port http every 15s",
-          lambda: eq((sm["apiVersion"], sm["spec"]["endpoints"], sm["metadata"]["labels"]["release"],
+          lambda: eq((sm["apiVersion"], [{k: e[k] for k in ("port", "path", "interval", "scrapeTimeout")}
+                                          for e in sm["spec"]["endpoints"]], sm["metadata"]["labels"]["release"],
                       sm["spec"]["selector"]["matchLabels"]),
                      ("monitoring.coreos.com/v1", [{"port": "http", "path": "/metrics", "interval": "15s",
                                                     "scrapeTimeout": "10s"}], "prometheus",
                       r.one("Deployment")["spec"]["selector"]["matchLabels"])))
+    cfg = config(r)
+    check(f"{L}: inline rules in ConfigMap agora-policy, mounted read-only as a directory (hot reload)",
+          lambda: eq((v["policy"]["configMap"], m["/etc/agora/policy"].get("readOnly"), "subPath" in m["/etc/agora/policy"],
+                      cfg["AGORA_POLICY__RULES_FILE"],
+                      'pattern = "github.com/evil/*"' in r.one("ConfigMap", "agora-policy")["data"]["rules.toml"]),
+                     ({"name": "agora-policy", "items": [{"key": "rules.toml", "path": "rules.toml"}]}, True, False,
+                      "/etc/agora/policy/rules.toml", True)))
+    check(f"{L}: policy reload and hook settings",
+          lambda: eq([cfg[f"AGORA_POLICY__{k}"] for k in ("RELOAD_SECS", "HOOK_URL", "HOOK_TIMEOUT_SECS", "HOOK_FAIL_OPEN", "HOOK_CACHE_SECS")],
+                     ["10", "http://module-vetting.security.svc:8080/check", "5", "true", "300"]))
+    check(f"{L}: TLS Secret agora-serving-tls mounted read-only (0440) at /etc/agora/tls, env points into it",
+          lambda: eq((v["tls"]["secret"]["secretName"], [i["key"] for i in v["tls"]["secret"]["items"]],
+                      oct(v["tls"]["secret"]["defaultMode"]), m["/etc/agora/tls"]["readOnly"],
+                      cfg["AGORA_TLS__CERT_FILE"], cfg["AGORA_TLS__KEY_FILE"]),
+                     ("agora-serving-tls", ["tls.crt", "tls.key"], "0o440", True,
+                      "/etc/agora/tls/tls.crt", "/etc/agora/tls/tls.key")))
+    check(f"{L}: client auth on with /version open",
+          lambda: eq((cfg["AGORA_AUTH__ENABLED"], cfg["AGORA_AUTH__OPEN_PATHS"]),
+                     ("true", "/healthz,/readyz,/metrics,/version")))
+    check(f"{L}: every direct setting passed on",
+          lambda: eq([cfg[f"AGORA_DIRECT__{k}"] for k in ("GIT", "MAX_GIT_PROCESSES", "CACHE_BYTES", "REFRESH_SECS",
+                                                          "GIT_CONFIG_GLOBAL", "ALLOW_PRIVATE_NETWORKS", "ALLOWED_CIDRS",
+                                                          "INSECURE", "HOSTS")],
+                     ["/usr/bin/git", "12", "8589934592", "30", "/home/agora/.gitconfig", "true", "10.0.0.0/8,fd00::/8",
+                      "git.lab.example.com", "git.example.com=10.1.2.3:443"]))
+    check(f"{L}: sumdb and admin settings passed on",
+          lambda: eq([cfg[k] for k in ("AGORA_SUMDB__PRIVATE", "AGORA_SUMDB__VERIFY_ZIPS", "AGORA_ADMIN__ENABLED",
+                                       "AGORA_ADMIN__MAX_PUBLISH_BYTES", "AGORA_ADMIN__USAGE_FLUSH_SECS")],
+                     ["git.example.com/*", "false", "true", "104857600", "120"]))
+    check(f"{L}: ServiceMonitor scrapes https with the given tlsConfig",
+          lambda: eq((sm["spec"]["endpoints"][0].get("scheme"), sm["spec"]["endpoints"][0]["tlsConfig"]["serverName"]),
+                     ("https", "agora.goproxy.svc")))
+    check(f"{L}: NOTES mention client auth tokens",
+          lambda: "agora token create" in r.notes())
     check(f"{L}: NOTES print the https GOPROXY line and GONOSUMDB",
           lambda: "export GOPROXY=https://goproxy.example.com" in r.notes() and "GONOSUMDB" in r.notes())
 
@@ -335,6 +455,15 @@ def main() -> int:
         (lambda r: ([o["kind"] for o in r.objects if o["kind"] == "Job"], config(r)["AGORA_MIGRATE_ON_START"]))(
             render(chart, {**base, "migrations": {"enabled": False}, "config": {"migrateOnStart": True}})),
         ([], "true")))
+    check("src/config.rs scan finds every settings section and the default-less otel.endpoint", lambda: eq(
+        ({v.split("__")[0] for v in BINARY_VARS if "__" in v} >= {
+            f"AGORA_{s}" for s in ("DATABASE", "FETCH", "CACHE", "DIRECT", "LOG", "OTEL", "POLICY", "SUMDB", "AUTH", "TLS", "ADMIN")},
+         "AGORA_OTEL__ENDPOINT" in BINARY_VARS, len(BINARY_VARS) > len(binary_defaults(CONFIG_RS.read_text()))),
+        (True, True, True)))
+    check("editing config.policy.rules leaves checksum/config alone (kubelet updates the file; agora reloads it)", lambda: eq(
+        len({pod_annotations(render(chart, {**base, "config": {"policy": {"rules": rules}}}))["checksum/config"]
+             for rules in ('[[rule]]\npattern = "a.example"\naction = "deny"\n', '[[rule]]\npattern = "b.example"\naction = "deny"\n')}),
+        1))
     check("no database configured: render fails naming database.url", lambda: rejected(
         lambda: render(chart, {}), "database.url"))
     for bad in sorted((CHART / "ci" / "invalid").glob("*.yaml")):

@@ -98,3 +98,31 @@ database-url
       name: {{ include "agora.databaseSecretName" . }}
       key: {{ include "agora.databaseSecretKey" . }}
 {{- end }}
+
+{{/* Where the policy rules ConfigMap is mounted (a directory, so kubelet updates reach it). */}}
+{{- define "agora.policyDir" -}}/etc/agora/policy{{- end }}
+
+{{/* The ConfigMap holding the rules file, or "" when there are no rules. */}}
+{{- define "agora.policyConfigMap" -}}
+{{- $p := .Values.config.policy }}
+{{- if $p.existingConfigMap }}
+{{- $p.existingConfigMap }}
+{{- else if $p.rules }}
+{{- printf "%s-policy" (include "agora.fullname" .) }}
+{{- end }}
+{{- end }}
+
+{{/* AGORA_POLICY__RULES_FILE: the mounted rules file, or "" (no rules). */}}
+{{- define "agora.policyRulesFile" -}}
+{{- if include "agora.policyConfigMap" . }}
+{{- printf "%s/rules.toml" (include "agora.policyDir" .) }}
+{{- end }}
+{{- end }}
+
+{{/* Where config.tls.existingSecret is mounted. */}}
+{{- define "agora.tlsDir" -}}/etc/agora/tls{{- end }}
+
+{{/* HTTPS when the pod serves TLS, else HTTP (probes, ServiceMonitor). */}}
+{{- define "agora.scheme" -}}
+{{- if .Values.config.tls.existingSecret }}HTTPS{{ else }}HTTP{{ end }}
+{{- end }}
