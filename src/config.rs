@@ -156,8 +156,12 @@ pub struct SumdbSettings {
     pub names: String,
     /// Per-name base URLs, `name=url,name=url`; a name not listed uses `https://<name>`.
     pub upstream: String,
-    /// Check zips fetched from public upstreams against the checksum database before storing.
+    /// Check versions fetched for public modules against the first checksum database before
+    /// storing them; a mismatch is refused.
     pub verify_zips: bool,
+    /// With `verify_zips`: refuse (502) a version when the database cannot be asked, instead of
+    /// storing it with a warning.
+    pub verify_fail_closed: bool,
     /// GOPRIVATE-style globs whose lookups are refused with 403 besides `private`.
     pub private: String,
 }
@@ -269,6 +273,7 @@ impl Settings {
             .set_default("sumdb.names", "sum.golang.org")?
             .set_default("sumdb.upstream", "")?
             .set_default("sumdb.verify_zips", true)?
+            .set_default("sumdb.verify_fail_closed", false)?
             .set_default("sumdb.private", "")?
             .set_default("tls.cert_file", "")?
             .set_default("tls.key_file", "")?

@@ -15,6 +15,7 @@ use tracing::{Instrument, info_span};
 use crate::error::ServiceError;
 use crate::policy::hook::Hook;
 use crate::store::{Inserted, NewVersion, Store};
+use crate::sumdb::verify::{Verdict, ZipVerifier};
 use crate::telemetry::metrics::METRICS;
 use crate::upstream::{Upstream, UpstreamError};
 use gomod::module::ModulePath;
@@ -32,6 +33,8 @@ pub struct Fetcher {
     temp_dir: PathBuf,
     /// Asked before a new version is stored (policy).
     hook: Option<Arc<Hook>>,
+    /// Asked before a fetched version is stored (checksum database).
+    verifier: Option<Arc<dyn ZipVerifier>>,
 }
 
 pub struct FetcherOptions {
@@ -56,12 +59,19 @@ impl Fetcher {
             max_zip_bytes: options.max_zip_bytes,
             temp_dir: options.temp_dir,
             hook: None,
+            verifier: None,
         }
     }
 
     /// Asks `hook` before storing any version new to the store.
     pub fn with_hook(mut self, hook: Option<Arc<Hook>>) -> Self {
         self.hook = hook;
+        self
+    }
+
+    /// Checks every fetched version with `verifier` before storing it.
+    pub fn with_verifier(mut self, verifier: Option<Arc<dyn ZipVerifier>>) -> Self {
+        self.verifier = verifier;
         self
     }
 
@@ -219,6 +229,13 @@ impl Fetcher {
             .map_err(|e| ServiceError::Internal(format!("zip check task failed: {e}")))?
             .map_err(|e| UpstreamError::Invalid(format!("zip for {module}@{version}: {e}")))?;
 
+        let mod_h1 = gomod::dirhash::hash_go_mod(&go_mod);
+        if let Some(verifier) = &self.verifier {
+            self.verify(verifier.as_ref(), module, version, &checked.h1, &mod_h1)
+                .instrument(info_span!("sumdb_verify"))
+                .await?;
+        }
+
         let new = NewVersion {
             module,
             version,
@@ -228,7 +245,7 @@ impl Fetcher {
             zip_size: download.size,
             zip_sha256: hex::encode(download.sha256),
             zip_h1: checked.h1,
-            mod_h1: gomod::dirhash::hash_go_mod(&go_mod),
+            mod_h1,
             source: download.source,
         };
         let inserted = self
@@ -240,6 +257,49 @@ impl Fetcher {
             tracing::info!("already stored; kept the stored copy");
         }
         Ok(())
+    }
+}
+
+impl Fetcher {
+    /// Asks the checksum database about a fetched version: a mismatch is refused. A database that
+    /// cannot be asked lets the version through with a warning unless the verifier fails closed:
+    /// the go command checks every download against the database itself, so this check is
+    /// defence in depth, and an outage of the database should not stop the proxy.
+    async fn verify(
+        &self,
+        verifier: &dyn ZipVerifier,
+        module: &ModulePath,
+        version: &Version,
+        zip_h1: &str,
+        mod_h1: &str,
+    ) -> Result<(), ServiceError> {
+        let verdict = verifier.verify(module, version, zip_h1, mod_h1).await;
+        METRICS
+            .sumdb_verifications
+            .with_label_values(&[verdict.label()])
+            .inc();
+        match verdict {
+            Verdict::Ok => {
+                tracing::info!("checksum database agrees");
+                Ok(())
+            }
+            Verdict::Private | Verdict::NotFound => Ok(()),
+            Verdict::Mismatch(reason) => {
+                tracing::error!(%reason, "refused: the checksum database disagrees with the upstream");
+                Err(UpstreamError::Invalid(reason).into())
+            }
+            Verdict::Unavailable(why) if verifier.fail_closed() => {
+                tracing::error!(reason = %why, "refused: the checksum database could not be asked");
+                Err(UpstreamError::Invalid(format!(
+                    "{module}@{version} could not be checked against the checksum database: {why}"
+                ))
+                .into())
+            }
+            Verdict::Unavailable(why) => {
+                tracing::warn!(reason = %why, "checksum database could not be asked; stored unverified");
+                Ok(())
+            }
+        }
     }
 }
 

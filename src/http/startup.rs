@@ -21,6 +21,7 @@ use crate::policy::{LiveRules, PolicyRouter};
 use crate::service::{ProxyService, ServiceOptions};
 use crate::store::{self, Store};
 use crate::sumdb::SumdbProxy;
+use crate::sumdb::verify::{SumdbVerifier, ZipVerifier};
 use crate::telemetry::RequestSpan;
 use crate::upstream::Upstream;
 use crate::upstream::chain::{Chain, Entry, Off};
@@ -53,6 +54,15 @@ impl Application {
         let temp_dir = settings.data_dir.join("tmp");
         std::fs::create_dir_all(&temp_dir)
             .map_err(|e| anyhow::anyhow!("creating {}: {e}", temp_dir.display()))?;
+        let timeout = settings.upstream_timeout();
+        let sumdb_client = ProxyUpstream::client(timeout.min(Duration::from_secs(10)), timeout)?;
+        let sumdb = Arc::new(SumdbProxy::new(settings, sumdb_client, store.clone()));
+        let verifier: Option<Arc<dyn ZipVerifier>> = if settings.sumdb.verify_zips {
+            SumdbVerifier::new(sumdb.clone(), settings.sumdb.verify_fail_closed)
+                .map(|v| Arc::new(v) as Arc<dyn ZipVerifier>)
+        } else {
+            None
+        };
         let fetcher = Arc::new(
             Fetcher::new(
                 store.clone(),
@@ -64,7 +74,8 @@ impl Application {
                     temp_dir,
                 },
             )
-            .with_hook(crate::policy::hook_from(settings)?),
+            .with_hook(crate::policy::hook_from(settings)?)
+            .with_verifier(verifier),
         );
         let disk = if settings.cache.disk_bytes > 0 {
             let dir = settings.data_dir.join("zip-cache");
@@ -90,9 +101,7 @@ impl Application {
             service = service.with_rules(rules);
         }
         let service = web::Data::new(service);
-        let timeout = settings.upstream_timeout();
-        let sumdb_client = ProxyUpstream::client(timeout.min(Duration::from_secs(10)), timeout)?;
-        let sumdb = web::Data::new(SumdbProxy::new(settings, sumdb_client, store.clone()));
+        let sumdb = web::Data::from(sumdb);
         let authenticator = web::Data::new(Authenticator::new(
             settings.auth.enabled,
             &settings.auth.open_paths,

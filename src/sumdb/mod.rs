@@ -11,6 +11,10 @@
 //!
 //! Lookups of private modules (`private` and `sumdb.private`) are refused with 403 and a reason
 //! telling the user to set `GONOSUMDB`, so private paths never reach a public database.
+//!
+//! [`verify`] checks fetched zips against the first database before they are stored.
+
+pub mod verify;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -95,6 +99,21 @@ impl SumdbProxy {
     /// Whether lookups of `module` are refused.
     pub fn is_private(&self, module: &str) -> bool {
         !self.private.is_empty() && match_prefix_patterns(&self.private, module)
+    }
+
+    /// The first configured database's name, the one zips are verified against.
+    pub fn first_name(&self) -> Option<&str> {
+        self.dbs.first().map(|(n, _)| n.as_str())
+    }
+
+    /// `tail` (`lookup/<escaped module>@<escaped version>`) in the first database, from the store
+    /// or else the database (whose 200 is stored), as a client's lookup would be answered.
+    pub async fn lookup(&self, tail: &str) -> Result<SumdbAnswer, ServiceError> {
+        let (name, base) = self
+            .dbs
+            .first()
+            .ok_or_else(|| ServiceError::NotFound("no checksum database configured".into()))?;
+        self.immutable(name, base, tail, "lookup").await
     }
 
     /// Answers `path` (the request path, starting with `/sumdb/`).

@@ -28,6 +28,9 @@ pub struct Metrics {
     /// Checksum database answers by kind (`lookup`, `tile`) and result (`hit`, `miss`,
     /// `not_found`, `private`).
     pub sumdb: IntCounterVec,
+    /// Fetched versions checked against the checksum database, by result (`ok`, `mismatch`,
+    /// `not_found`, `unavailable`, `private`).
+    pub sumdb_verifications: IntCounterVec,
 }
 
 fn build() -> Result<Metrics, prometheus::Error> {
@@ -94,7 +97,15 @@ fn build() -> Result<Metrics, prometheus::Error> {
         ),
         &["kind", "result"],
     )?;
+    let sumdb_verifications = IntCounterVec::new(
+        Opts::new(
+            "sumdb_verifications_total",
+            "Fetched versions checked against the checksum database by result",
+        ),
+        &["result"],
+    )?;
     registry.register(Box::new(sumdb.clone()))?;
+    registry.register(Box::new(sumdb_verifications.clone()))?;
     registry.register(Box::new(requests.clone()))?;
     registry.register(Box::new(cache.clone()))?;
     registry.register(Box::new(fetches.clone()))?;
@@ -118,6 +129,7 @@ fn build() -> Result<Metrics, prometheus::Error> {
         git_processes,
         upstream_request_seconds,
         sumdb,
+        sumdb_verifications,
     })
 }
 

@@ -37,6 +37,8 @@ pub fn settings(upstream: &str, data_dir: &std::path::Path, extra: &[(&str, &str
         ("AGORA_FETCH__UPSTREAM_TIMEOUT_SECS", "10".to_string()),
         ("AGORA_FETCH__LOCK_WAIT_SECS", "30".to_string()),
         ("AGORA_SHUTDOWN_GRACE_SECS", "1".to_string()),
+        // Hermetic: no test asks sum.golang.org; the checksum tests turn verification on.
+        ("AGORA_SUMDB__VERIFY_ZIPS", "false".to_string()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
@@ -160,6 +162,7 @@ pub fn start_replica_with(
         // Many tests share one PostgreSQL server (100 connections by default): stay small.
         .env("AGORA_DATABASE__MAX_CONNECTIONS", "6")
         .env("AGORA_DATABASE__FILL_CONNECTIONS", "2")
+        .env("AGORA_SUMDB__VERIFY_ZIPS", "false")
         .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())

@@ -17,5 +17,6 @@ mod replicas;
 mod store;
 mod sumdb;
 mod sumdb_server;
+mod sumdb_verify;
 mod telemetry;
 mod upstream;

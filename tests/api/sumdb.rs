@@ -14,7 +14,13 @@ use agora::store::Store;
 
 const NAME: &str = "sum.agora.test";
 
-async fn app_with_sumdb(store: Arc<dyn Store>, modules: &str, sumdb: &TestUpstream) -> TestApp {
+/// Agora proxying the database `sumdb`; `verify` turns `sumdb.verify_zips` on.
+async fn app_with_sumdb(
+    store: Arc<dyn Store>,
+    modules: &str,
+    sumdb: &TestUpstream,
+    verify: bool,
+) -> TestApp {
     let upstream = format!("{NAME}={}", sumdb.url());
     spawn_app_with(
         store,
@@ -23,6 +29,10 @@ async fn app_with_sumdb(store: Arc<dyn Store>, modules: &str, sumdb: &TestUpstre
             ("AGORA_SUMDB__NAMES", NAME),
             ("AGORA_SUMDB__UPSTREAM", &upstream),
             ("AGORA_SUMDB__PRIVATE", "corp.example.com"),
+            (
+                "AGORA_SUMDB__VERIFY_ZIPS",
+                if verify { "true" } else { "false" },
+            ),
         ],
     )
     .await
@@ -48,7 +58,7 @@ async fn pass_through(store: Arc<dyn Store>) {
     let dir = tempfile::tempdir().expect("tmp");
     TestSumdb::write(NAME, 7, fake_records(), dir.path());
     let db = TestUpstream::start(dir.path().to_path_buf());
-    let app = app_with_sumdb(store, "off", &db).await;
+    let app = app_with_sumdb(store, "off", &db, false).await;
     let base = format!("/sumdb/{NAME}");
 
     assert_eq!(app.fetch(&format!("{base}/supported")).await.0, 200);
@@ -165,10 +175,16 @@ async fn go_verifies_through_agora_sumdb(pool: sqlx::PgPool) {
     assert!(sumdb.records.len() >= 4);
     let db = TestUpstream::start(dir.path().to_path_buf());
     let modules = TestUpstream::start(f.tree.clone());
-    let app = app_with_sumdb(pg_store(pool), &modules.url(), &db).await;
+    // Agora verifies every zip it fetches too, and the go command's lookups then come from the
+    // answers agora stored.
+    let app = app_with_sumdb(pg_store(pool), &modules.url(), &db, true).await;
 
     let (out, _w) = download(&app, &sumdb.vkey).await;
     out.unwrap_or_else(|e| panic!("go mod download verifying through agora: {e}"));
+    for (module, version) in &go_fixture().modules {
+        let lookup = format!("/lookup/{}@{}", crate::helpers::esc(module), version);
+        assert!(db.hits_ending(&lookup) <= 1, "{lookup}: {:?}", db.hits());
+    }
     let lookups = db.hits().iter().filter(|h| h.contains("/lookup/")).count();
     assert!(lookups >= 4, "{:?}", db.hits());
     assert!(db.hits().iter().any(|h| h.contains("/tile/8/0/")));
@@ -198,7 +214,8 @@ async fn go_refuses_a_tampered_record(pool: sqlx::PgPool) {
     let sumdb = TestSumdb::write(NAME, 5, records_from_go_sum(&tampered), dir.path());
     let db = TestUpstream::start(dir.path().to_path_buf());
     let modules = TestUpstream::start(f.tree.clone());
-    let app = app_with_sumdb(pg_store(pool), &modules.url(), &db).await;
+    // Agora's own check is off here: this is the go command's.
+    let app = app_with_sumdb(pg_store(pool), &modules.url(), &db, false).await;
     let (out, _w) = download(&app, &sumdb.vkey).await;
     let err = out.expect_err("a zip the checksum database disagrees with was accepted");
     assert!(err.contains("SECURITY ERROR"), "{err}");
