@@ -17,7 +17,7 @@ use crate::auth::{self, Authenticator, Scope};
 use crate::config::Settings;
 use crate::error::ServiceError;
 use crate::fetch::{Fetcher, FetcherOptions};
-use crate::policy::{LiveRules, PolicyRouter};
+use crate::policy::{DirectRules, LiveRules};
 use crate::service::{ProxyService, ServiceOptions};
 use crate::store::{self, Store};
 use crate::sumdb::SumdbProxy;
@@ -28,8 +28,9 @@ use crate::upstream::chain::{Chain, Entry, Off};
 use crate::upstream::direct::git::GitOptions;
 use crate::upstream::direct::resolve::NetPolicy;
 use crate::upstream::direct::{DirectOptions, DirectUpstream};
-use crate::upstream::private::PrivateSplit;
+use crate::upstream::private::PrivatePatterns;
 use crate::upstream::proxy::ProxyUpstream;
+use crate::upstream::router::Router;
 use crate::zipcache::ZipCache;
 
 pub struct Application {
@@ -252,11 +253,15 @@ pub fn build_upstream_with(
         .collect();
     let chain: Arc<dyn Upstream> = Arc::new(Chain::new(links));
     let split: Arc<dyn Upstream> = match &direct {
-        Some(d) if !private.is_empty() => Arc::new(PrivateSplit::new(private, d.clone(), chain)),
+        Some(d) if !private.is_empty() => Arc::new(Router::new(
+            PrivatePatterns(private.to_string()),
+            d.clone(),
+            chain,
+        )),
         _ => chain,
     };
     Ok(match (rules, direct) {
-        (Some(rules), Some(d)) => Arc::new(PolicyRouter::new(rules.clone(), d, split)),
+        (Some(rules), Some(d)) => Arc::new(Router::new(DirectRules(rules.clone()), d, split)),
         _ => split,
     })
 }

@@ -10,10 +10,8 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
-
 use crate::config::Settings;
-use crate::upstream::{Info, Upstream, UpstreamError, ZipDownload};
+use crate::upstream::router::Route;
 use gomod::module::ModulePath;
 use gomod::version::Version;
 use hook::{Hook, HookOptions};
@@ -64,65 +62,14 @@ pub fn version_file(version: &Version, ext: &str) -> String {
 
 /// Modules whose decision is `direct` go to the direct (git) upstream only; the others take the
 /// configured chain. Decided per request, so a reloaded rules file applies at once.
-pub struct PolicyRouter {
-    rules: Arc<LiveRules>,
-    direct: Arc<dyn Upstream>,
-    rest: Arc<dyn Upstream>,
-}
+pub struct DirectRules(pub Arc<LiveRules>);
 
-impl PolicyRouter {
-    pub fn new(rules: Arc<LiveRules>, direct: Arc<dyn Upstream>, rest: Arc<dyn Upstream>) -> Self {
-        Self {
-            rules,
-            direct,
-            rest,
-        }
+impl Route for DirectRules {
+    fn name(&self) -> &'static str {
+        "policy-router"
     }
 
-    fn pick(&self, module: &ModulePath, version: Option<&str>) -> &dyn Upstream {
-        if self.rules.decide(module.as_str(), version).action == Action::Direct {
-            self.direct.as_ref()
-        } else {
-            self.rest.as_ref()
-        }
-    }
-}
-
-#[async_trait]
-impl Upstream for PolicyRouter {
-    fn name(&self) -> String {
-        "policy-router".into()
-    }
-    async fn list(&self, module: &ModulePath) -> Result<String, UpstreamError> {
-        self.pick(module, None).list(module).await
-    }
-    async fn latest(&self, module: &ModulePath) -> Result<Info, UpstreamError> {
-        self.pick(module, None).latest(module).await
-    }
-    async fn info(&self, module: &ModulePath, query: &str) -> Result<Info, UpstreamError> {
-        let version = Version::parse(query).ok();
-        self.pick(module, version.as_ref().map(Version::as_str))
-            .info(module, query)
-            .await
-    }
-    async fn go_mod(
-        &self,
-        module: &ModulePath,
-        version: &Version,
-    ) -> Result<Vec<u8>, UpstreamError> {
-        self.pick(module, Some(version.as_str()))
-            .go_mod(module, version)
-            .await
-    }
-    async fn zip(
-        &self,
-        module: &ModulePath,
-        version: &Version,
-        dest: &Path,
-        max_bytes: u64,
-    ) -> Result<ZipDownload, UpstreamError> {
-        self.pick(module, Some(version.as_str()))
-            .zip(module, version, dest, max_bytes)
-            .await
+    fn direct(&self, module: &ModulePath, version: Option<&str>) -> bool {
+        self.0.decide(module.as_str(), version).action == Action::Direct
     }
 }

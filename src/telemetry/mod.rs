@@ -49,9 +49,11 @@ pub fn init(log: &LogSettings, otel: &OtelSettings) -> Telemetry {
             .with_ansi(std::io::stdout().is_terminal())
             .boxed(),
     };
-    let provider = match otel::provider(otel) {
-        Ok(p) => Some(p),
-        Err(e) => {
+    // Spans cost a little on every request: build them only when they go somewhere.
+    let provider = match otel::endpoint(otel).map(|_| otel::provider(otel)) {
+        None => None,
+        Some(Ok(p)) => Some(p),
+        Some(Err(e)) => {
             eprintln!("agora: tracing export disabled: {e}");
             None
         }

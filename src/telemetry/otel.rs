@@ -1,6 +1,5 @@
 //! Traces over OTLP (HTTP/protobuf, which Jaeger ingests natively on port 4318), configured by the
-//! standard `OTEL_*` variables or the `[otel]` settings. With no endpoint the provider still makes
-//! trace ids (logs carry them, and an incoming `traceparent` is honoured) but exports nothing.
+//! standard `OTEL_*` variables or the `[otel]` settings; off when no endpoint is set.
 //! Export runs on the batch processor's own thread: a collector that is down or slow drops
 //! spans, never requests.
 

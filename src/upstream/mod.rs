@@ -4,6 +4,7 @@ pub mod chain;
 pub mod direct;
 pub mod private;
 pub mod proxy;
+pub mod router;
 
 use std::path::Path;
 
