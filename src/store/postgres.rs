@@ -439,16 +439,15 @@ impl AdminStore for PgStore {
             tx.rollback().await?;
             return Ok(false);
         }
-        sqlx::query!(
-            r#"INSERT INTO audit_log (at, actor, action, module, version, detail)
-               VALUES ($1, $2, 'hide', $3, $4, $5)"#,
+        insert_audit(
+            &mut *tx,
             at,
             actor,
-            row.module,
-            row.version,
-            reason
+            "hide",
+            &row.module,
+            &row.version,
+            reason,
         )
-        .execute(&mut *tx)
         .await?;
         tx.commit().await?;
         Ok(true)
@@ -471,35 +470,25 @@ impl AdminStore for PgStore {
         sqlx::query!("DELETE FROM versions WHERE id = $1", row.id)
             .execute(&mut *tx)
             .await?;
-        sqlx::query!(
-            r#"INSERT INTO audit_log (at, actor, action, module, version, detail)
-               VALUES ($1, $2, 'expire', $3, $4, $5)"#,
+        insert_audit(
+            &mut *tx,
             at,
             actor,
-            row.module,
-            row.version,
-            detail
+            "expire",
+            &row.module,
+            &row.version,
+            detail,
         )
-        .execute(&mut *tx)
         .await?;
         tx.commit().await?;
         Ok(())
     }
 
     async fn record_audit(&self, e: &AuditEntry) -> Result<(), StoreError> {
-        sqlx::query!(
-            r#"INSERT INTO audit_log (at, actor, action, module, version, detail)
-               VALUES ($1, $2, $3, $4, $5, $6)"#,
-            e.at,
-            e.actor,
-            e.action,
-            e.module,
-            e.version,
-            e.detail
+        insert_audit(
+            &self.pool, e.at, &e.actor, &e.action, &e.module, &e.version, &e.detail,
         )
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        .await
     }
 
     async fn audit_log(&self, after_id: i64, limit: i64) -> Result<Vec<AuditEntry>, StoreError> {
@@ -544,4 +533,30 @@ impl AdminStore for PgStore {
         .await?;
         Ok(())
     }
+}
+
+/// One audit row; inside the caller's transaction when given one.
+#[allow(clippy::too_many_arguments)]
+async fn insert_audit<'e>(
+    exec: impl sqlx::PgExecutor<'e>,
+    at: i64,
+    actor: &str,
+    action: &str,
+    module: &str,
+    version: &str,
+    detail: &str,
+) -> Result<(), StoreError> {
+    sqlx::query!(
+        r#"INSERT INTO audit_log (at, actor, action, module, version, detail)
+               VALUES ($1, $2, $3, $4, $5, $6)"#,
+        at,
+        actor,
+        action,
+        module,
+        version,
+        detail
+    )
+    .execute(exec)
+    .await?;
+    Ok(())
 }
