@@ -17,8 +17,9 @@ pub struct Settings {
     /// `postgres://…` (the production store) or `sqlite://…` (the embedded store). Secret: it may
     /// carry a password.
     pub database_url: SecretString,
-    /// A GOPROXY-style list of upstreams (`direct` reads version control itself).
-    pub upstream: String,
+    /// A GOPROXY-style list of upstreams (`direct` reads version control itself). Secret: its
+    /// URLs may carry credentials.
+    pub upstream: SecretString,
     /// GOPRIVATE-style globs (comma-separated): matching modules are always fetched direct and
     /// never sent to a proxy upstream.
     pub private: String,
@@ -50,6 +51,10 @@ pub struct AdminSettings {
     pub max_publish_bytes: u64,
     /// Seconds between batched writes of when versions were last served.
     pub usage_flush_secs: u64,
+    /// GOPRIVATE-style globs of the modules `PUT` may publish ("" : the `private` patterns).
+    pub publish_patterns: String,
+    /// Longest silence while reading a `PUT` body before the upload is refused.
+    pub publish_read_timeout_secs: u64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -69,6 +74,9 @@ pub struct FetchSettings {
     pub upstream_timeout_secs: u64,
     /// Upstream fetches running at once in this replica.
     pub max_concurrent: usize,
+    /// Upstream `list`, `@latest` and query lookups running at once in this replica; more wait
+    /// (up to `upstream_timeout_secs`) and are then refused with 503.
+    pub max_concurrent_lookups: usize,
     /// Largest zip accepted from an upstream, in bytes (the go command's limit is 500 MiB).
     pub max_zip_bytes: u64,
 }
@@ -77,6 +85,10 @@ pub struct FetchSettings {
 pub struct CacheSettings {
     /// How long a merged `list` or `@latest` answer is reused.
     pub list_ttl_secs: u64,
+    /// Bytes of `list` and `@latest` answers kept per replica.
+    pub list_bytes: u64,
+    /// How long an upstream's "not found" is remembered (0: not at all).
+    pub negative_ttl_secs: u64,
     /// Bytes of `.info`, `.mod` and small zips kept in memory per replica.
     pub memory_bytes: u64,
     /// Zips up to this size are eligible for the memory cache.
@@ -96,6 +108,8 @@ pub struct DirectSettings {
     pub max_git_processes: usize,
     /// Bytes of bare repositories kept under `data_dir/git` (least recently used evicted).
     pub cache_bytes: u64,
+    /// Most repositories kept under `data_dir/git`.
+    pub cache_max_repos: usize,
     /// Seconds a repository's refs are trusted before the next `git ls-remote`.
     pub refresh_secs: u64,
     /// `GIT_CONFIG_GLOBAL` for git ("" keeps the environment's).
@@ -140,8 +154,9 @@ pub struct PolicySettings {
     pub rules_file: String,
     /// How often the rules file is checked for changes.
     pub reload_secs: u64,
-    /// Asked before a version new to the store is stored ("" : no hook).
-    pub hook_url: String,
+    /// Asked before a version new to the store is stored ("" : no hook). Secret: it may carry
+    /// credentials.
+    pub hook_url: SecretString,
     pub hook_timeout_secs: u64,
     /// Allow when the hook fails or times out (otherwise refuse the fetch).
     pub hook_fail_open: bool,
@@ -154,8 +169,9 @@ pub struct PolicySettings {
 pub struct SumdbSettings {
     /// Comma-separated database names (`sum.golang.org`); empty proxies none.
     pub names: String,
-    /// Per-name base URLs, `name=url,name=url`; a name not listed uses `https://<name>`.
-    pub upstream: String,
+    /// Per-name base URLs, `name=url,name=url`; a name not listed uses `https://<name>`. Secret:
+    /// the URLs may carry credentials.
+    pub upstream: SecretString,
     /// Check versions fetched for public modules against the first checksum database before
     /// storing them; a mismatch is refused.
     pub verify_zips: bool,
@@ -179,6 +195,7 @@ impl SumdbSettings {
     /// The base URL of database `name`.
     pub fn upstream_of(&self, name: &str) -> String {
         self.upstream
+            .expose_secret()
             .split(',')
             .filter_map(|pair| pair.split_once('='))
             .find(|(n, _)| n.trim() == name)
@@ -244,8 +261,11 @@ impl Settings {
             .set_default("fetch.lock_wait_secs", 120)?
             .set_default("fetch.upstream_timeout_secs", 60)?
             .set_default("fetch.max_concurrent", 16)?
+            .set_default("fetch.max_concurrent_lookups", 32)?
             .set_default("fetch.max_zip_bytes", gomod::zip::MAX_ZIP_FILE)?
             .set_default("cache.list_ttl_secs", 60)?
+            .set_default("cache.list_bytes", 16u64 << 20)?
+            .set_default("cache.negative_ttl_secs", 30)?
             .set_default("cache.memory_bytes", 64u64 << 20)?
             .set_default("cache.memory_zip_max_bytes", 1u64 << 20)?
             .set_default("cache.disk_bytes", 2u64 << 30)?
@@ -254,6 +274,7 @@ impl Settings {
             .set_default("direct.git_timeout_secs", 300)?
             .set_default("direct.max_git_processes", 8)?
             .set_default("direct.cache_bytes", 4u64 << 30)?
+            .set_default("direct.cache_max_repos", 2000)?
             .set_default("direct.refresh_secs", 15)?
             .set_default("direct.git_config_global", "")?
             .set_default("direct.allow_private_networks", false)?
@@ -281,7 +302,9 @@ impl Settings {
             .set_default("auth.open_paths", "/healthz,/readyz,/metrics")?
             .set_default("admin.enabled", true)?
             .set_default("admin.max_publish_bytes", gomod::zip::MAX_ZIP_FILE)?
-            .set_default("admin.usage_flush_secs", 60)?;
+            .set_default("admin.usage_flush_secs", 60)?
+            .set_default("admin.publish_patterns", "")?
+            .set_default("admin.publish_read_timeout_secs", 30)?;
         if let Some(file) = sources.file {
             builder = builder.add_source(config::File::from(file).required(true));
         }
@@ -296,7 +319,7 @@ impl Settings {
     }
 
     fn validate(&self) -> Result<(), SettingsError> {
-        UpstreamList::parse(&self.upstream).map_err(|e| SettingsError::Upstream(e.to_string()))?;
+        self.upstreams()?;
         self.database_kind()?;
         crate::upstream::direct::resolve::NetPolicy::parse_cidrs(&self.direct.allowed_cidrs)
             .map_err(|e| SettingsError::Direct(format!("allowed_cidrs: {e}")))?;
@@ -306,7 +329,16 @@ impl Settings {
     }
 
     pub fn upstreams(&self) -> Result<UpstreamList, SettingsError> {
-        UpstreamList::parse(&self.upstream).map_err(|e| SettingsError::Upstream(e.to_string()))
+        UpstreamList::parse(self.upstream.expose_secret())
+            .map_err(|e| SettingsError::Upstream(crate::redact::redact(&e.to_string()).into()))
+    }
+
+    /// The modules `PUT` may publish: `admin.publish_patterns`, else the `private` patterns.
+    pub fn publish_patterns(&self) -> &str {
+        match self.admin.publish_patterns.trim() {
+            "" => self.private.trim(),
+            own => own,
+        }
     }
 
     pub fn database_kind(&self) -> Result<DatabaseKind, SettingsError> {
@@ -404,8 +436,31 @@ mod tests {
             })
             .unwrap_or_else(|e| panic!("{}: {e}", c.name));
             assert_eq!(s.listen, c.listen, "{}", c.name);
-            assert_eq!(s.upstream, c.upstream, "{}", c.name);
+            assert_eq!(s.upstream.expose_secret(), c.upstream, "{}", c.name);
             assert_eq!(s.fetch.lock_wait_secs, c.lock_wait, "{}", c.name);
+        }
+    }
+
+    #[test]
+    fn publish_patterns_default_to_the_private_ones() {
+        let cases: &[(&[(&str, &str)], &str)] = &[
+            (&[], ""),
+            (&[("AGORA_PRIVATE", "corp.example/*")], "corp.example/*"),
+            (
+                &[
+                    ("AGORA_PRIVATE", "corp.example/*"),
+                    ("AGORA_ADMIN__PUBLISH_PATTERNS", "pub.example/*"),
+                ],
+                "pub.example/*",
+            ),
+        ];
+        for (vars, want) in cases {
+            let s = Settings::load_from(Sources {
+                file: None,
+                env: Some(env(vars)),
+            })
+            .unwrap();
+            assert_eq!(s.publish_patterns(), *want, "{vars:?}");
         }
     }
 
@@ -438,13 +493,28 @@ mod tests {
     fn secrets_are_not_printed() {
         let s = Settings::load_from(Sources {
             file: None,
-            env: Some(env(&[(
-                "AGORA_DATABASE_URL",
-                "postgres://u:hunter2@db/agora",
-            )])),
+            env: Some(env(&[
+                ("AGORA_DATABASE_URL", "postgres://u:hunter2@db/agora"),
+                ("AGORA_UPSTREAM", "https://u:hunter3@proxy.example"),
+                (
+                    "AGORA_SUMDB__UPSTREAM",
+                    "sum.golang.org=https://u:hunter4@sum.example",
+                ),
+                ("AGORA_POLICY__HOOK_URL", "https://u:hunter5@hook.example"),
+            ])),
         })
         .unwrap();
-        assert!(!format!("{s:?}").contains("hunter2"));
+        let shown = format!("{s:?}");
+        for secret in ["hunter2", "hunter3", "hunter4", "hunter5"] {
+            assert!(!shown.contains(secret), "{secret} printed");
+        }
+        let refused = Settings::load_from(Sources {
+            file: None,
+            env: Some(env(&[("AGORA_UPSTREAM", "ftp://u:hunter6@proxy.example")])),
+        })
+        .err()
+        .unwrap();
+        assert!(!refused.to_string().contains("hunter6"), "{refused}");
         assert_eq!(s.database_kind().unwrap(), DatabaseKind::Postgres);
     }
 }

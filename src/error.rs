@@ -25,6 +25,9 @@ pub enum ServiceError {
     /// The request body is over its limit.
     #[error("{0}")]
     TooLarge(String),
+    /// The client stopped sending its request body.
+    #[error("{0}")]
+    RequestTimeout(String),
     /// The upstream failed or sent something we refuse to store.
     #[error("{0}")]
     Upstream(String),

@@ -10,6 +10,7 @@ pub mod fetch;
 pub mod http;
 pub mod policy;
 pub mod publish;
+pub mod redact;
 pub mod service;
 pub mod store;
 pub mod sumdb;

@@ -3,6 +3,8 @@
 //! A version that exists is never replaced: a second publish is a conflict (409).
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use futures::StreamExt;
@@ -10,17 +12,29 @@ use serde::{Deserialize, Serialize};
 use tokio::io::AsyncWriteExt;
 
 use crate::admin::access::{self, Scope};
+use crate::auth::Principal;
 use crate::error::ServiceError;
+use crate::policy::hook::Hook;
 use crate::service::ProxyService;
 use crate::store::{AuditEntry, Inserted, NewVersion, Store};
+use crate::sumdb::SumdbProxy;
 use gomod::module::{self, ModulePath};
 use gomod::version::Version;
 
 /// What `PUT` needs besides the service.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct PublishOptions {
     pub max_bytes: u64,
     pub temp_dir: PathBuf,
+    /// GOPRIVATE-style globs of the modules that may be published (`admin.publish_patterns`,
+    /// else `private`); empty: none may.
+    pub patterns: String,
+    /// Longest silence while reading the body.
+    pub read_timeout: Duration,
+    /// A published version must be unknown to the checksum database.
+    pub sumdb: Option<Arc<SumdbProxy>>,
+    /// The validation hook, asked about published versions as about fetched ones.
+    pub hook: Option<Arc<Hook>>,
 }
 
 /// A version about to be stored from a local zip.
@@ -163,13 +177,15 @@ pub fn generated_info(version: &Version) -> Vec<u8> {
 
 /// `PUT /{module}/@v/{version}.zip` with the module zip as the body: 201 with the hashes, 409 if
 /// the version exists (published or fetched), 400 if the zip is not a valid module zip for that
-/// path and version, 413 over `admin.max_publish_bytes`.
+/// path and version, 403 for a module outside the publish patterns (the server's and the
+/// token's), denied by policy, or known to the checksum database, 413 over
+/// `admin.max_publish_bytes`, 408 when the body stalls.
 pub async fn put(
     req: HttpRequest,
     mut payload: web::Payload,
     service: web::Data<ProxyService>,
 ) -> Result<HttpResponse, ServiceError> {
-    access::require(&req, Scope::Publish).await?;
+    let principal = access::require(&req, Scope::Publish).await?;
     let options = req
         .app_data::<web::Data<PublishOptions>>()
         .ok_or_else(|| ServiceError::Internal("publish options missing".into()))?
@@ -183,6 +199,21 @@ pub async fn put(
     let version = Version::parse(&version).map_err(|e| {
         ServiceError::BadRequest(format!("{version:?} is not a canonical version: {e}"))
     })?;
+    may_publish(&options, &principal, &module)?;
+    service.check_allowed(&module, &version)?;
+    if service.store().version(&module, &version).await?.is_some() {
+        return Err(conflict(&module, &version));
+    }
+    if let Some(sumdb) = &options.sumdb
+        && let Some(db) = sumdb.knows(&module, &version).await?
+    {
+        return Err(ServiceError::Forbidden(format!(
+            "forbidden: {module}@{version} is known to the checksum database {db}: a public version is never published here"
+        )));
+    }
+    if let Some(hook) = &options.hook {
+        hook.check(module.as_str(), version.as_str()).await?;
+    }
     if let Some(len) = req
         .headers()
         .get(actix_web::http::header::CONTENT_LENGTH)
@@ -201,7 +232,16 @@ pub async fn put(
         .await
         .map_err(|e| ServiceError::Internal(format!("temporary file: {e}")))?;
     let mut written = 0u64;
-    while let Some(chunk) = payload.next().await {
+    loop {
+        let next = tokio::time::timeout(options.read_timeout, payload.next())
+            .await
+            .map_err(|_| {
+                ServiceError::RequestTimeout(format!(
+                    "request timeout: no body bytes for {}s",
+                    options.read_timeout.as_secs()
+                ))
+            })?;
+        let Some(chunk) = next else { break };
         let chunk =
             chunk.map_err(|e| ServiceError::BadRequest(format!("reading the body: {e}")))?;
         written += chunk.len() as u64;
@@ -217,7 +257,7 @@ pub async fn put(
         .map_err(|e| ServiceError::Internal(format!("writing the upload: {e}")))?;
     drop(file);
 
-    let actor = access::actor(&req);
+    let actor = principal.name.clone();
     let store = service.store().clone();
     let published = store_zip(
         store.as_ref(),
@@ -233,9 +273,7 @@ pub async fn put(
     )
     .await?;
     if !published.new {
-        return Err(ServiceError::Conflict(format!(
-            "{module}@{version} already exists; a stored version is never replaced"
-        )));
+        return Err(conflict(&module, &version));
     }
     let audit = AuditEntry {
         id: 0,
@@ -252,6 +290,38 @@ pub async fn put(
     service.forget_lists(&module);
     tracing::info!(module = %module, version = %version, %actor, h1 = %published.h1, "published");
     Ok(HttpResponse::Created().json(published))
+}
+
+/// The server's publish patterns, then the token's own, must both take the module.
+fn may_publish(
+    options: &PublishOptions,
+    principal: &Principal,
+    module: &ModulePath,
+) -> Result<(), ServiceError> {
+    if options.patterns.is_empty() {
+        return Err(ServiceError::Forbidden(format!(
+            "forbidden: {module}: publishing is off here (admin.publish_patterns, by default the private patterns, is empty)"
+        )));
+    }
+    if !module::match_prefix_patterns(&options.patterns, module.as_str()) {
+        return Err(ServiceError::Forbidden(format!(
+            "forbidden: {module} is outside the modules this server publishes ({})",
+            options.patterns
+        )));
+    }
+    if !principal.may_publish(module.as_str()) {
+        return Err(ServiceError::Forbidden(format!(
+            "forbidden: token {:?} may only publish {}",
+            principal.name, principal.patterns
+        )));
+    }
+    Ok(())
+}
+
+fn conflict(module: &ModulePath, version: &Version) -> ServiceError {
+    ServiceError::Conflict(format!(
+        "{module}@{version} already exists; a stored version is never replaced"
+    ))
 }
 
 fn too_large(max: u64) -> ServiceError {

@@ -61,6 +61,7 @@ pub struct ProxyService {
     upstream: Arc<dyn Upstream>,
     fetcher: Arc<Fetcher>,
     lists: moka::sync::Cache<(ModulePath, ListKind), Bytes>,
+    list_bytes: u64,
     hot: moka::sync::Cache<(ModulePath, Version), Arc<StoredVersion>>,
     small_zips: moka::sync::Cache<i64, Bytes>,
     memory_zip_max: u64,
@@ -70,6 +71,12 @@ pub struct ProxyService {
     /// another replica is refused there too.
     hidden: moka::sync::Cache<i64, Option<Arc<str>>>,
     usage: Arc<crate::admin::usage::UsageRecorder>,
+    /// Recent "not found" answers of the upstream, so a flood of requests for modules or
+    /// versions that do not exist asks the upstream once per module and query, not per request.
+    negative: Option<moka::sync::Cache<(ModulePath, String), ServiceError>>,
+    /// Upstream list, `@latest` and query lookups at once (each may mean discovery and git).
+    lookups: tokio::sync::Semaphore,
+    lookup_wait: Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -80,6 +87,13 @@ enum ListKind {
 
 pub struct ServiceOptions {
     pub list_ttl: Duration,
+    /// Bytes of `list` and `@latest` answers kept.
+    pub list_bytes: u64,
+    /// How long an upstream's "not found" is remembered (zero: not at all).
+    pub negative_ttl: Duration,
+    /// Upstream lookups at once, and how long a request waits for its turn before a 503.
+    pub max_lookups: usize,
+    pub lookup_wait: Duration,
     pub memory_bytes: u64,
     pub memory_zip_max: u64,
     /// Large zips are copied here on first use and served from the file after.
@@ -101,7 +115,12 @@ impl ProxyService {
             upstream,
             fetcher,
             lists: moka::sync::Cache::builder()
-                .max_capacity(10_000)
+                .max_capacity(options.list_bytes.max(1))
+                .weigher(|k: &(ModulePath, ListKind), v: &Bytes| {
+                    (k.0.as_str().len() + v.len() + 64)
+                        .try_into()
+                        .unwrap_or(u32::MAX)
+                })
                 .time_to_live(options.list_ttl.max(Duration::from_millis(1)))
                 .build(),
             hot: moka::sync::Cache::builder()
@@ -118,6 +137,7 @@ impl ProxyService {
                 .max_capacity(half)
                 .weigher(|_, v: &Bytes| v.len().try_into().unwrap_or(u32::MAX))
                 .build(),
+            list_bytes: options.list_bytes,
             memory_zip_max: options.memory_zip_max,
             disk: options.disk,
             rules: Arc::new(LiveRules::fixed(Rules::default())),
@@ -128,6 +148,61 @@ impl ProxyService {
             usage: Arc::new(crate::admin::usage::UsageRecorder::with_interval(
                 options.usage_flush,
             )),
+            negative: (!options.negative_ttl.is_zero()).then(|| {
+                moka::sync::Cache::builder()
+                    .max_capacity(8 << 20)
+                    .weigher(|k: &(ModulePath, String), v: &ServiceError| {
+                        (k.0.as_str().len() + k.1.len() + v.to_string().len() + 64)
+                            .try_into()
+                            .unwrap_or(u32::MAX)
+                    })
+                    .time_to_live(options.negative_ttl)
+                    .support_invalidation_closures()
+                    .build()
+            }),
+            lookups: tokio::sync::Semaphore::new(options.max_lookups.max(1)),
+            lookup_wait: options.lookup_wait,
+        }
+    }
+
+    /// Runs an upstream lookup (`what` names it in the negative cache) within the concurrency
+    /// limit, remembering a "not found" for a while.
+    async fn lookup<T, F>(
+        &self,
+        module: &ModulePath,
+        what: String,
+        call: F,
+    ) -> Result<T, LookupError>
+    where
+        F: std::future::Future<Output = Result<T, UpstreamError>>,
+    {
+        let key = (module.clone(), what);
+        if let Some(cached) = self.negative.as_ref().and_then(|n| n.get(&key)) {
+            return Err(LookupError::Remembered(cached));
+        }
+        let _permit = tokio::time::timeout(self.lookup_wait, self.lookups.acquire())
+            .await
+            .map_err(|_| {
+                LookupError::Busy(ServiceError::Unavailable(
+                    "busy: too many upstream lookups at once; retry shortly".into(),
+                ))
+            })?
+            .map_err(|_| LookupError::Busy(ServiceError::Unavailable("shutting down".into())))?;
+        let result = call.await;
+        if let (Err(e), Some(negative)) = (&result, &self.negative)
+            && matches!(e, UpstreamError::NotFound(_) | UpstreamError::Gone(_))
+        {
+            negative.insert(key, ServiceError::from(e.clone()));
+        }
+        result.map_err(LookupError::Upstream)
+    }
+
+    /// Remembers that the upstream has no `module@version` (a failed fetch).
+    fn remember_missing(&self, module: &ModulePath, version: &Version, e: &ServiceError) {
+        if let Some(negative) = &self.negative
+            && matches!(e, ServiceError::NotFound(_) | ServiceError::Gone(_))
+        {
+            negative.insert((module.clone(), format!("v:{version}")), e.clone());
         }
     }
 
@@ -156,10 +231,23 @@ impl ProxyService {
             .any(|v| v == version))
     }
 
-    /// Drops this replica's cached `list` and `@latest` of a module.
+    /// Caches a `list` or `@latest` answer, unless it alone would take an eighth of the cache:
+    /// one huge list must not push out every other.
+    fn keep_list(&self, key: (ModulePath, ListKind), body: &Bytes) {
+        if (body.len() as u64).saturating_mul(8) <= self.list_bytes {
+            self.lists.insert(key, body.clone());
+        }
+    }
+
+    /// Drops this replica's cached `list` and `@latest` of a module, and what it remembered
+    /// the upstream not having.
     pub fn forget_lists(&self, module: &ModulePath) {
         self.lists.invalidate(&(module.clone(), ListKind::List));
         self.lists.invalidate(&(module.clone(), ListKind::Latest));
+        if let Some(negative) = &self.negative {
+            let module = module.clone();
+            let _ = negative.invalidate_entries_if(move |k, _| k.0 == module);
+        }
     }
 
     /// `@v/list`: the upstream's versions merged with the stored ones; the stored ones alone when
@@ -180,12 +268,16 @@ impl ProxyService {
             .instrument(info_span!("store_lookup"))
             .await?;
         let upstream = if mode == Mode::None {
-            Err(stored_only(module))
+            Err(LookupError::Upstream(stored_only(module)))
         } else {
-            self.upstream
-                .list(module)
-                .instrument(info_span!("upstream_list"))
-                .await
+            self.lookup(
+                module,
+                "list".into(),
+                self.upstream
+                    .list(module)
+                    .instrument(info_span!("upstream_list")),
+            )
+            .await
         };
         let mut versions: Vec<String> = match upstream {
             Ok(body) => body
@@ -196,7 +288,7 @@ impl ProxyService {
             Err(e) if stored.is_empty() => return Err(e.into()),
             Err(e) => {
                 if !e.is_not_found() {
-                    tracing::warn!(error = %e, "upstream list failed; serving stored versions");
+                    tracing::warn!(error = %e.to_service(), "upstream list failed; serving stored versions");
                 }
                 Vec::new()
             }
@@ -211,7 +303,7 @@ impl ProxyService {
             body.push('\n');
         }
         let body = Bytes::from(body);
-        self.lists.insert(key, body.clone());
+        self.keep_list(key, &body);
         Ok(Answer {
             body: self.without_denied(module, body),
             cache: CacheResult::Miss,
@@ -232,12 +324,16 @@ impl ProxyService {
             });
         }
         let upstream = if mode == Mode::None {
-            Err(stored_only(module))
+            Err(LookupError::Upstream(stored_only(module)))
         } else {
-            self.upstream
-                .latest(module)
-                .instrument(info_span!("upstream_latest"))
-                .await
+            self.lookup(
+                module,
+                "latest".into(),
+                self.upstream
+                    .latest(module)
+                    .instrument(info_span!("upstream_latest")),
+            )
+            .await
         };
         let body = match upstream {
             Ok(info) if self.is_hidden(module, &info.version).await? => {
@@ -256,14 +352,14 @@ impl ProxyService {
             Err(e) => match self.latest_stored(module).await? {
                 Some(stored) => {
                     if !e.is_not_found() {
-                        tracing::warn!(error = %e, "upstream latest failed; serving the highest stored version");
+                        tracing::warn!(error = %e.to_service(), "upstream latest failed; serving the highest stored version");
                     }
                     stored.info.clone()
                 }
                 None => return Err(e.into()),
             },
         };
-        self.lists.insert(key, body.clone());
+        self.keep_list(key, &body);
         self.resolved_policy(module, &body)?;
         Ok(Answer {
             body,
@@ -317,13 +413,18 @@ impl ProxyService {
             });
         }
         let escaped = gomod::module::escape_version(query).unwrap_or_else(|_| query.to_string());
-        if self.module_policy(module, &format!("{escaped}.info"))? == Mode::None {
+        let file = format!("{}.info", crate::upstream::path_segment(&escaped));
+        if self.module_policy(module, &file)? == Mode::None {
             return Err(stored_only(module).into());
         }
         let info = self
-            .upstream
-            .info(module, query)
-            .instrument(info_span!("upstream_info"))
+            .lookup(
+                module,
+                format!("q:{query}"),
+                self.upstream
+                    .info(module, query)
+                    .instrument(info_span!("upstream_info")),
+            )
             .await?;
         let info = self.checked_query_answer(module, info)?;
         self.version_allowed(module, &info.version)?;
@@ -500,7 +601,13 @@ impl ProxyService {
         if let Some(stored) = self.stored(module, version).await? {
             return Ok((stored, CacheResult::Hit));
         }
+        let remembered = || {
+            self.negative
+                .as_ref()
+                .and_then(|n| n.get(&(module.clone(), format!("v:{version}"))))
+        };
         match mode {
+            Mode::Sync | Mode::Async if let Some(missing) = remembered() => return Err(missing),
             Mode::Sync => {}
             Mode::Async => {
                 let (fetcher, m, v) = (self.fetcher.clone(), module.clone(), version.clone());
@@ -522,7 +629,10 @@ impl ProxyService {
             Mode::None => return Err(stored_only(module).into()),
         }
         let started = Instant::now();
-        self.fetcher.ensure(module, version).await?;
+        if let Err(e) = self.fetcher.ensure(module, version).await {
+            self.remember_missing(module, version, &e);
+            return Err(e);
+        }
         tracing::debug!(elapsed_ms = started.elapsed().as_millis() as u64, "filled");
         match self.stored(module, version).await? {
             Some(stored) => Ok((stored, CacheResult::Miss)),
@@ -550,6 +660,15 @@ impl ProxyService {
                 mode => Ok(mode),
             },
         }
+    }
+
+    /// Refuses a version the policy rules deny (403 with the rule's reason).
+    pub fn check_allowed(
+        &self,
+        module: &ModulePath,
+        version: &Version,
+    ) -> Result<(), ServiceError> {
+        self.version_allowed(module, version.as_str()).map(|_| ())
     }
 
     /// The policy for one version; a denied version is refused, stored or not.
@@ -615,4 +734,39 @@ fn canonical_for(module: &ModulePath, query: &str) -> Option<Version> {
 /// What `list` may contain: canonical versions of this module, and no pseudo-versions.
 fn listable(module: &ModulePath, v: &str) -> bool {
     canonical_for(module, v).is_some() && !gomod::pseudo::is_pseudo_version(v)
+}
+
+/// How an upstream lookup failed.
+enum LookupError {
+    Upstream(UpstreamError),
+    /// The upstream said "not found" a moment ago.
+    Remembered(ServiceError),
+    /// No turn within the wait.
+    Busy(ServiceError),
+}
+
+impl LookupError {
+    fn is_not_found(&self) -> bool {
+        match self {
+            Self::Upstream(e) => e.is_not_found(),
+            Self::Remembered(_) => true,
+            Self::Busy(_) => false,
+        }
+    }
+
+    fn to_service(&self) -> ServiceError {
+        match self {
+            Self::Upstream(e) => e.clone().into(),
+            Self::Remembered(e) | Self::Busy(e) => e.clone(),
+        }
+    }
+}
+
+impl From<LookupError> for ServiceError {
+    fn from(e: LookupError) -> Self {
+        match e {
+            LookupError::Upstream(e) => e.into(),
+            LookupError::Remembered(e) | LookupError::Busy(e) => e,
+        }
+    }
 }

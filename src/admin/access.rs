@@ -1,6 +1,6 @@
 //! The one place that decides whether a request may publish or administer: `admin.enabled`, then
-//! the client's token and its scopes (`auth::authorize`; everyone may do everything while client
-//! auth is off).
+//! the client's token and its scopes (`auth::authorize`). Without a token nobody writes, whatever
+//! `auth.enabled` says.
 
 use actix_web::{HttpMessage, HttpRequest};
 
@@ -25,26 +25,14 @@ pub async fn require(req: &HttpRequest, scope: Scope) -> Result<Principal, Servi
     crate::auth::authorize(req, scope).await
 }
 
-/// Who is acting, for the audit log and `publish:<who>` sources: the token's name when client
-/// auth is on; otherwise the `X-Agora-Actor` header (unauthenticated, for the record only).
+/// Who is acting, for the audit log and `publish:<who>` sources: the name of the token that
+/// [`require`] accepted. Never anything the client merely claims.
 pub fn actor(req: &HttpRequest) -> String {
-    if let Some(p) = req
-        .extensions()
+    req.extensions()
         .get::<Principal>()
         .filter(|p| p.token_id.is_some())
-    {
-        return p.name.clone();
-    }
-    let from_header = req
-        .headers()
-        .get("x-agora-actor")
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|s| !s.is_empty() && s.len() <= 100 && s.chars().all(|c| !c.is_control()));
-    match from_header {
-        Some(name) => name.to_string(),
-        None => "anonymous".to_string(),
-    }
+        .map(|p| p.name.clone())
+        .unwrap_or_else(|| "anonymous".to_string())
 }
 
 #[cfg(test)]
@@ -53,26 +41,38 @@ mod tests {
     use actix_web::test::TestRequest;
 
     #[actix_web::test]
-    async fn everything_is_allowed_with_auth_off_until_admin_is_disabled() {
+    async fn without_a_token_only_reading_is_allowed() {
         let open = TestRequest::default().to_http_request();
-        for scope in [Scope::Read, Scope::Publish, Scope::Admin] {
-            assert!(require(&open, scope).await.is_ok(), "{scope:?}");
+        assert!(require(&open, Scope::Read).await.is_ok());
+        for scope in [Scope::Publish, Scope::Admin] {
+            let err = require(&open, scope).await.err();
+            assert!(
+                matches!(err, Some(ServiceError::Unauthorized(_))),
+                "{scope:?}: {err:?}"
+            );
         }
         let closed = TestRequest::default()
             .app_data(AdminEnabled(false))
             .to_http_request();
         assert!(require(&closed, Scope::Read).await.is_ok());
-        assert!(require(&closed, Scope::Publish).await.is_err());
-        assert!(require(&closed, Scope::Admin).await.is_err());
+        assert!(matches!(
+            require(&closed, Scope::Publish).await,
+            Err(ServiceError::NotFound(_))
+        ));
     }
 
     #[test]
-    fn actor_comes_from_the_header_or_is_anonymous() {
-        let named = TestRequest::default()
+    fn the_actor_is_never_taken_from_a_header() {
+        let claimed = TestRequest::default()
             .insert_header(("x-agora-actor", "alice"))
             .to_http_request();
-        assert_eq!(actor(&named), "alice");
-        let plain = TestRequest::default().to_http_request();
-        assert_eq!(actor(&plain), "anonymous");
+        assert_eq!(actor(&claimed), "anonymous");
+        let token = TestRequest::default().to_http_request();
+        token.extensions_mut().insert(Principal {
+            name: "ci-publisher".into(),
+            token_id: Some(7),
+            ..Principal::anonymous()
+        });
+        assert_eq!(actor(&token), "ci-publisher");
     }
 }

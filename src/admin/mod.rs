@@ -165,7 +165,8 @@ async fn versions(
         .map(|r| VersionInfo {
             module: r.module,
             version: r.version,
-            source: r.source,
+            // Rows stored before sources were masked may still carry credentials.
+            source: crate::redact::redact(&r.source).into_owned(),
             stored_at: r.stored_at,
             last_used_at: r.last_used_at,
             hidden: r.hidden_reason,

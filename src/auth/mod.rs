@@ -1,6 +1,8 @@
 //! Client authentication: bearer tokens (or HTTP basic with a token as the password), each with
-//! scopes. Off unless `auth.enabled`; then every path but `auth.open_paths` needs a valid token,
-//! and handlers ask for the scope they need with [`authorize`] or the `Require*` extractors.
+//! scopes. Reading is open unless `auth.enabled`; then every path but `auth.open_paths` needs a
+//! valid token. Writing (publishing, administration) always needs a token with the scope, whatever
+//! `auth.enabled` says: a stranger who can reach the port may read at most, never change anything.
+//! Handlers ask for the scope they need with [`authorize`] or the `Require*` extractors.
 //!
 //! Only the SHA-256 of a secret is stored. Secrets are 32 random bytes, so a plain hash is as
 //! strong as a slow one; the stored hash is compared in constant time. Secrets never reach a log:
@@ -80,26 +82,48 @@ impl Scope {
 /// Who is making a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
-    /// The token's name; `anonymous` when authentication is off.
+    /// The token's name; `anonymous` without one.
     pub name: String,
-    /// None when authentication is off.
+    /// None without a token.
     pub token_id: Option<i64>,
     pub scopes: Vec<Scope>,
+    /// GOPRIVATE-style globs limiting what the token may publish ("" : no limit of its own).
+    pub patterns: String,
 }
 
 impl Principal {
-    /// Everyone, when authentication is off: every scope.
+    /// A client without a token while reading is open: it may read, nothing else.
     pub fn anonymous() -> Self {
         Self {
             name: "anonymous".into(),
             token_id: None,
-            scopes: Scope::ALL.to_vec(),
+            scopes: vec![Scope::Read],
+            patterns: String::new(),
         }
     }
 
     pub fn allows(&self, scope: Scope) -> bool {
         self.scopes.contains(&scope) || self.scopes.contains(&Scope::Admin)
     }
+
+    /// Whether the token's own patterns let it publish `module` (the server's
+    /// `admin.publish_patterns` apply on top).
+    pub fn may_publish(&self, module: &str) -> bool {
+        self.patterns.is_empty() || gomod::module::match_prefix_patterns(&self.patterns, module)
+    }
+}
+
+/// A comma-separated list of GOPRIVATE-style globs, trimmed and checked: a glob Go's `path.Match`
+/// would call malformed is refused rather than silently matching nothing.
+pub fn normalize_patterns(s: &str) -> Result<String, String> {
+    let mut globs = Vec::new();
+    for glob in s.split(',').map(str::trim).filter(|g| !g.is_empty()) {
+        if gomod::module::path_match(glob.trim_end_matches('/'), "x").is_none() {
+            return Err(format!("malformed pattern {glob:?}"));
+        }
+        globs.push(glob);
+    }
+    Ok(globs.join(","))
 }
 
 /// A fresh token secret: `agora_` and 32 random bytes in hex.
@@ -147,7 +171,8 @@ impl Authenticator {
             .any(|p| p == path || (p.ends_with('/') && path.starts_with(p.as_str())))
     }
 
-    /// The principal the `Authorization` header names; 401 when it names none.
+    /// The principal of a reading request: anonymous while reading is open, else the one the
+    /// `Authorization` header names (401 when it names none).
     pub async fn authenticate(
         &self,
         header: Option<&actix_web::http::header::HeaderValue>,
@@ -155,6 +180,15 @@ impl Authenticator {
         if !self.enabled {
             return Ok(Principal::anonymous());
         }
+        self.authenticate_token(header).await
+    }
+
+    /// The token the `Authorization` header names, whatever `auth.enabled` says; 401 without
+    /// a valid one.
+    pub async fn authenticate_token(
+        &self,
+        header: Option<&actix_web::http::header::HeaderValue>,
+    ) -> Result<Principal, ServiceError> {
         let Some(header) = header else {
             return Err(ServiceError::Unauthorized(
                 "authentication required: send a token as a bearer token or as the basic-auth password (.netrc)".into(),
@@ -178,6 +212,7 @@ impl Authenticator {
             name: token.name,
             token_id: Some(token.id),
             scopes,
+            patterns: token.patterns,
         })
     }
 }
@@ -233,22 +268,30 @@ pub async fn require_token(
 }
 
 /// The caller, if allowed `scope`: 401 without a valid token, 403 with one that lacks the scope.
-/// Everyone is allowed everything when authentication is off.
+/// Without a token a client may read while reading is open (`auth.enabled = false`), and never
+/// more: publishing and administration always need a token.
 pub async fn authorize(req: &HttpRequest, scope: Scope) -> Result<Principal, ServiceError> {
     let known = req.extensions().get::<Principal>().cloned();
     let principal = match known {
         Some(p) => p,
-        None => match req.app_data::<web::Data<Authenticator>>() {
-            Some(auth) => {
-                let p = auth.authenticate(req.headers().get(AUTHORIZATION)).await?;
+        None => {
+            let header = req.headers().get(AUTHORIZATION);
+            let p = match (req.app_data::<web::Data<Authenticator>>(), scope) {
+                (Some(auth), Scope::Read) => auth.authenticate(header).await?,
+                (Some(auth), _) => auth.authenticate_token(header).await?,
+                (None, Scope::Read) => Principal::anonymous(),
+                (None, _) => return Err(needs_token(scope)),
+            };
+            if p.token_id.is_some() {
                 req.extensions_mut().insert(p.clone());
-                p
             }
-            None => Principal::anonymous(),
-        },
+            p
+        }
     };
     if principal.allows(scope) {
         Ok(principal)
+    } else if principal.token_id.is_none() {
+        Err(needs_token(scope))
     } else {
         Err(ServiceError::Forbidden(format!(
             "token {:?} lacks the {} scope",
@@ -256,6 +299,13 @@ pub async fn authorize(req: &HttpRequest, scope: Scope) -> Result<Principal, Ser
             scope.as_str()
         )))
     }
+}
+
+fn needs_token(scope: Scope) -> ServiceError {
+    ServiceError::Unauthorized(format!(
+        "authentication required: this needs a token with the {} scope (agora token create)",
+        scope.as_str()
+    ))
 }
 
 macro_rules! require {
@@ -308,6 +358,7 @@ mod tests {
             name: "a".into(),
             token_id: Some(1),
             scopes: vec![Scope::Admin],
+            patterns: String::new(),
         };
         assert!(admin.allows(Scope::Publish) && admin.allows(Scope::Read));
         let reader = Principal {
@@ -315,6 +366,33 @@ mod tests {
             ..admin
         };
         assert!(reader.allows(Scope::Read) && !reader.allows(Scope::Publish));
+        let anonymous = Principal::anonymous();
+        assert!(anonymous.allows(Scope::Read));
+        assert!(!anonymous.allows(Scope::Publish) && !anonymous.allows(Scope::Admin));
+    }
+
+    #[test]
+    fn publish_patterns() {
+        let cases = [
+            ("", "github.com/any/thing", true),
+            ("corp.example/*", "corp.example/lib", true),
+            ("corp.example/*", "corp.example/lib/v2", true),
+            ("corp.example/*", "github.com/stretchr/testify", false),
+            ("corp.example/a,corp.example/b", "corp.example/b/x", true),
+        ];
+        for (patterns, module, want) in cases {
+            let p = Principal {
+                patterns: patterns.into(),
+                ..Principal::anonymous()
+            };
+            assert_eq!(p.may_publish(module), want, "{patterns:?} {module}");
+        }
+        assert_eq!(
+            normalize_patterns(" corp.example/* ,, x.example/ ").unwrap(),
+            "corp.example/*,x.example/"
+        );
+        assert!(normalize_patterns("corp.example/[").is_err());
+        assert_eq!(normalize_patterns("").unwrap(), "");
     }
 
     #[test]

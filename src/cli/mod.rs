@@ -145,16 +145,33 @@ fn error_chain(e: &anyhow::Error) -> String {
 async fn serve(settings: Settings, migrate: bool) -> anyhow::Result<()> {
     let migrate = migrate && settings.migrate_on_start;
     let app = Application::build(&settings, migrate).await?;
+    if !settings.auth.enabled && !settings.private.trim().is_empty() && !loopback(&settings.listen)
+    {
+        tracing::warn!(
+            listen = %settings.listen,
+            "private modules are configured and anyone who can reach this address may read them: set auth.enabled or keep the port internal (docs/security.md)"
+        );
+    }
     tracing::info!(
         listen = %settings.listen,
         port = app.port(),
-        upstream = %settings.upstream,
+        upstream = %settings.upstreams()?,
         store = ?settings.database_kind()?,
         "agora serving"
     );
     app.run_until_stopped().await?;
     tracing::info!("agora stopped");
     Ok(())
+}
+
+/// Whether `listen` (`host:port`) is a loopback address only.
+fn loopback(listen: &str) -> bool {
+    let host = listen.rsplit_once(':').map_or(listen, |(h, _)| h);
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 async fn migrate(settings: Settings) -> anyhow::Result<()> {
@@ -167,7 +184,21 @@ async fn migrate(settings: Settings) -> anyhow::Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::error_chain;
+    use super::{error_chain, loopback};
+
+    #[test]
+    fn loopback_listeners() {
+        for (listen, want) in [
+            ("127.0.0.1:3000", true),
+            ("[::1]:3000", true),
+            ("localhost:3000", true),
+            ("0.0.0.0:3000", false),
+            ("[::]:3000", false),
+            ("10.0.0.5:3000", false),
+        ] {
+            assert_eq!(loopback(listen), want, "{listen}");
+        }
+    }
 
     #[derive(Debug, thiserror::Error)]
     #[error("{name}: {source}")]

@@ -20,6 +20,10 @@ pub enum TokenCommand {
         /// Who created it (default: $USER).
         #[arg(long)]
         created_by: Option<String>,
+        /// GOPRIVATE-style globs: the only modules this token may publish (within
+        /// admin.publish_patterns); empty: whatever admin.publish_patterns allows.
+        #[arg(long, default_value = "")]
+        patterns: String,
     },
     /// Revoke the active token with this name (or id).
     Revoke { name: String },
@@ -37,12 +41,15 @@ pub async fn run(settings: Settings, command: TokenCommand) -> anyhow::Result<()
             name,
             scopes,
             created_by,
+            patterns,
         } => {
             let name = name.trim();
             if name.is_empty() || name.chars().any(|c| c.is_control()) {
                 anyhow::bail!("token name must be non-empty printable text");
             }
             let scopes = Scope::join(&Scope::parse_list(&scopes).map_err(anyhow::Error::msg)?);
+            let patterns =
+                crate::auth::normalize_patterns(&patterns).map_err(anyhow::Error::msg)?;
             let secret = generate_secret().map_err(anyhow::Error::msg)?;
             let created_by = created_by
                 .or_else(|| std::env::var("USER").ok())
@@ -51,12 +58,18 @@ pub async fn run(settings: Settings, command: TokenCommand) -> anyhow::Result<()
                 name,
                 secret_sha256: &hash_secret(&secret),
                 scopes: &scopes,
+                patterns: &patterns,
                 created_by: &created_by,
             };
             match store.token_create(&new).await? {
                 Inserted::New => {
+                    let limit = if patterns.is_empty() {
+                        String::new()
+                    } else {
+                        format!(", publishing only {patterns}")
+                    };
                     eprintln!(
-                        "token {name:?} created with scopes {scopes}; its secret (shown only now):"
+                        "token {name:?} created with scopes {scopes}{limit}; its secret (shown only now):"
                     );
                     println!("{secret}");
                     Ok(())
@@ -75,13 +88,18 @@ pub async fn run(settings: Settings, command: TokenCommand) -> anyhow::Result<()
             }
         }
         TokenCommand::List => {
-            println!("ID\tNAME\tSCOPES\tCREATED_BY\tCREATED_AT\tREVOKED_AT");
+            println!("ID\tNAME\tSCOPES\tPATTERNS\tCREATED_BY\tCREATED_AT\tREVOKED_AT");
             for t in store.tokens().await? {
                 println!(
-                    "{}\t{}\t{}\t{}\t{}\t{}",
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{}",
                     t.id,
                     t.name,
                     t.scopes,
+                    if t.patterns.is_empty() {
+                        "*"
+                    } else {
+                        &t.patterns
+                    },
                     t.created_by,
                     t.created_at,
                     t.revoked_at.as_deref().unwrap_or("-")

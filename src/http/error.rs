@@ -19,6 +19,7 @@ impl ServiceError {
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::Upstream(_) => StatusCode::BAD_GATEWAY,
             Self::UpstreamTimeout(_) | Self::LockTimeout(_) => StatusCode::GATEWAY_TIMEOUT,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -90,6 +91,7 @@ mod tests {
             (ServiceError::Forbidden("x".into()), 403),
             (ServiceError::Conflict("x".into()), 409),
             (ServiceError::TooLarge("x".into()), 413),
+            (ServiceError::RequestTimeout("x".into()), 408),
             (ServiceError::Upstream("x".into()), 502),
             (ServiceError::UpstreamTimeout("x".into()), 504),
             (ServiceError::LockTimeout("x".into()), 504),
@@ -116,7 +118,6 @@ mod tests {
                 crate::upstream::UpstreamError::Status {
                     url: "u".into(),
                     status: 500,
-                    detail: None,
                 }
                 .into(),
                 502,

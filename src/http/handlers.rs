@@ -119,10 +119,11 @@ pub async fn readyz(service: web::Data<ProxyService>) -> HttpResponse {
             .content_type("text/plain; charset=utf-8")
             .body("ready\n"),
         Err(reason) => {
-            tracing::warn!(%reason, "not ready");
+            // The cause (which may name hosts, users or SQL) goes to the log, not to whoever asks.
+            tracing::warn!(reason = %crate::redact::redact(&reason), "not ready");
             HttpResponse::ServiceUnavailable()
                 .content_type("text/plain; charset=utf-8")
-                .body(format!("{reason}\n"))
+                .body("not ready: the database is unreachable or its migrations are not current (see the server log)\n")
         }
     }
 }

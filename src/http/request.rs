@@ -99,6 +99,10 @@ pub fn parse(raw_path: &str) -> Result<ProxyRequest, RequestError> {
     let version = module::unescape_version(escaped_version).map_err(|e| {
         RequestError::Malformed(format!("invalid escaped version {escaped_version:?}: {e}"))
     })?;
+    // Only what the go command itself could send: a query it cannot escape never came from it.
+    module::escape_version(&version).map_err(|e| {
+        RequestError::Malformed(format!("invalid version {escaped_version:?}: {e}"))
+    })?;
     Ok(make(module, version))
 }
 
@@ -161,6 +165,10 @@ mod tests {
                 ProxyRequest::Info(m("example.com/m"), "master".into()),
             ),
             (
+                "/example.com/m/@v/v1.0.0%23x.info",
+                ProxyRequest::Info(m("example.com/m"), "v1.0.0#x".into()),
+            ),
+            (
                 "/example.com/m/v2/@v/v2.1.0.mod",
                 ProxyRequest::Mod(m("example.com/m/v2"), "v2.1.0".into()),
             ),
@@ -210,6 +218,10 @@ mod tests {
             "/nodot/m/@v/list",
             "/example.com/m//x/@latest",
             "/example.com/m/!!x/@v/list",
+            "/example.com/m/@v/v1.0.0-%C3%BC.info",
+            "/example.com/m/@v/ma%22ster.info",
+            "/example.com/m/@v/a%3Fb.info",
+            "/example.com/m/@v/..info",
             long.as_str(),
         ] {
             assert!(

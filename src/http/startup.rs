@@ -64,6 +64,7 @@ impl Application {
         } else {
             None
         };
+        let hook = crate::policy::hook_from(settings)?;
         let fetcher = Arc::new(
             Fetcher::new(
                 store.clone(),
@@ -75,7 +76,7 @@ impl Application {
                     temp_dir,
                 },
             )
-            .with_hook(crate::policy::hook_from(settings)?)
+            .with_hook(hook.clone())
             .with_verifier(verifier),
         );
         let disk = if settings.cache.disk_bytes > 0 {
@@ -92,6 +93,10 @@ impl Application {
             fetcher,
             ServiceOptions {
                 list_ttl: Duration::from_secs(settings.cache.list_ttl_secs),
+                list_bytes: settings.cache.list_bytes,
+                negative_ttl: Duration::from_secs(settings.cache.negative_ttl_secs),
+                max_lookups: settings.fetch.max_concurrent_lookups,
+                lookup_wait: timeout,
                 memory_bytes: settings.cache.memory_bytes,
                 memory_zip_max: settings.cache.memory_zip_max_bytes,
                 disk,
@@ -111,6 +116,10 @@ impl Application {
         let publish = web::Data::new(crate::publish::PublishOptions {
             max_bytes: settings.admin.max_publish_bytes,
             temp_dir: settings.data_dir.join("tmp"),
+            patterns: settings.publish_patterns().to_string(),
+            read_timeout: Duration::from_secs(settings.admin.publish_read_timeout_secs.max(1)),
+            sumdb: Some(sumdb.clone().into_inner()),
+            hook,
         });
         let admin_enabled = AdminEnabled(settings.admin.enabled);
         let listener = TcpListener::bind(&settings.listen)
@@ -233,7 +242,7 @@ pub fn build_upstream_with(
         || rules.is_some()
         || list.entries.iter().any(|(e, _)| *e == Entry::Direct);
     let direct: Option<Arc<dyn Upstream>> = if needs_direct {
-        Some(Arc::new(build_direct(settings, client.clone(), timeout)?))
+        Some(Arc::new(build_direct(settings, timeout)?))
     } else {
         None
     };
@@ -267,11 +276,7 @@ pub fn build_upstream_with(
 }
 
 /// The git-reading upstream (`direct`), with its repository cache under `data_dir/git`.
-fn build_direct(
-    settings: &Settings,
-    client: reqwest::Client,
-    timeout: Duration,
-) -> anyhow::Result<DirectUpstream> {
+fn build_direct(settings: &Settings, timeout: Duration) -> anyhow::Result<DirectUpstream> {
     let d = &settings.direct;
     let net = NetPolicy {
         allow_private_networks: d.allow_private_networks,
@@ -289,9 +294,9 @@ fn build_direct(
         },
         cache_dir: settings.data_dir.join("git"),
         cache_bytes: d.cache_bytes,
+        cache_max_repos: d.cache_max_repos,
         refresh: Duration::from_secs(d.refresh_secs),
         net,
-        proxy_client: client,
         proxy_timeout: timeout,
         temp_dir: settings.data_dir.join("tmp"),
     };

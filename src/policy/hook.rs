@@ -34,8 +34,12 @@ const MAX_REASON: usize = 300;
 impl Hook {
     pub fn new(options: HookOptions) -> anyhow::Result<Self> {
         crate::install_crypto_provider();
-        url::Url::parse(&options.url)
-            .map_err(|e| anyhow::anyhow!("policy.hook_url {:?}: {e}", options.url))?;
+        url::Url::parse(&options.url).map_err(|e| {
+            anyhow::anyhow!(
+                "policy.hook_url {:?}: {e}",
+                crate::redact::redact(&options.url)
+            )
+        })?;
         let client = reqwest::Client::builder()
             .timeout(options.timeout.max(Duration::from_millis(1)))
             .build()?;
@@ -93,7 +97,8 @@ impl Hook {
                 ))
             } else {
                 ServiceError::Upstream(format!(
-                    "validation hook failed for {module}@{version}: {e}"
+                    "validation hook failed for {module}@{version}: {}",
+                    e.without_url()
                 ))
             }
         };

@@ -10,6 +10,8 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use secrecy::ExposeSecret;
+
 use crate::config::Settings;
 use crate::upstream::router::Route;
 use gomod::module::ModulePath;
@@ -32,11 +34,12 @@ pub fn rules_from(settings: &Settings) -> anyhow::Result<Option<Arc<LiveRules>>>
 /// The validation hook the settings name (None: no hook).
 pub fn hook_from(settings: &Settings) -> anyhow::Result<Option<Arc<Hook>>> {
     let p = &settings.policy;
-    if p.hook_url.trim().is_empty() {
+    let url = p.hook_url.expose_secret().trim();
+    if url.is_empty() {
         return Ok(None);
     }
     Ok(Some(Arc::new(Hook::new(HookOptions {
-        url: p.hook_url.trim().to_string(),
+        url: url.to_string(),
         timeout: Duration::from_secs(p.hook_timeout_secs.max(1)),
         fail_open: p.hook_fail_open,
         cache_ttl: Duration::from_secs(p.hook_cache_secs),
@@ -44,12 +47,14 @@ pub fn hook_from(settings: &Settings) -> anyhow::Result<Option<Arc<Hook>>> {
 }
 
 /// The redirect target of `path` (`list`, `@latest`, `v1.0.0.info`…) of `module` under `base`.
+/// `file` is already escaped for a URL path (`version_file`).
 pub fn redirect_url(base: &str, module: &ModulePath, file: &str) -> String {
     let base = base.trim_end_matches('/');
+    let module = crate::upstream::escaped_path(module);
     if file == "@latest" {
-        format!("{base}/{}/@latest", module.escaped())
+        format!("{base}/{module}/@latest")
     } else {
-        format!("{base}/{}/@v/{file}", module.escaped())
+        format!("{base}/{module}/@v/{file}")
     }
 }
 

@@ -241,6 +241,13 @@ impl Rules {
                     "upstreams.{name}: {url:?}: want an http or https URL"
                 )));
             }
+            // Redirect targets are sent to every client as a Location header.
+            if crate::redact::has_credentials(&parsed) {
+                return Err(RulesError(format!(
+                    "upstreams.{name}: {:?}: a redirect target is shown to clients, so it must not carry credentials",
+                    crate::redact::redact(url)
+                )));
+            }
             upstreams.insert(name.clone(), url.trim_end_matches('/').to_string());
         }
         let ctx = |i: Option<usize>| match i {
@@ -673,6 +680,10 @@ mode = "none"
             ("[upstreams]\nx = \"ftp://a\"\n", "http or https"),
             ("[upstreams]\nx = \"not a url\"\n", "upstreams.x"),
             (
+                "[upstreams]\nx = \"https://u:hunter2@a\"\n",
+                "must not carry credentials",
+            ),
+            (
                 "[upstreams]\nx = \"https://a\"\n[[rule]]\npattern = \"a\"\naction = \"direct\"\nmode = \"redirect\"\nupstream = \"x\"\n",
                 "cannot redirect",
             ),
@@ -688,6 +699,7 @@ mode = "none"
                 .unwrap_or_else(|| panic!("accepted: {text}"));
             assert!(err.0.contains(want), "{text:?}: {err}");
             assert!(!err.0.contains('\n'), "{err}");
+            assert!(!err.0.contains("hunter2"), "{err}");
         }
     }
 }

@@ -57,6 +57,8 @@ pub struct StoredToken {
     pub secret_sha256: String,
     /// Comma-separated scope names (`read,publish`).
     pub scopes: String,
+    /// GOPRIVATE-style globs limiting what the token may publish ("" : no limit of its own).
+    pub patterns: String,
     pub created_by: String,
     /// RFC 3339, UTC.
     pub created_at: String,
@@ -68,6 +70,8 @@ pub struct NewToken<'a> {
     pub name: &'a str,
     pub secret_sha256: &'a str,
     pub scopes: &'a str,
+    /// GOPRIVATE-style globs limiting what the token may publish ("" : no limit of its own).
+    pub patterns: &'a str,
     pub created_by: &'a str,
 }
 

@@ -36,7 +36,11 @@ impl PgStore {
     pub fn connect(settings: &Settings) -> Result<Self, StoreError> {
         let options = PgConnectOptions::from_str(settings.database_url.expose_secret())
             .map_err(|e| {
-                StoreError::Database(format!("invalid database_url: {}", redact(&e.to_string())))
+                // sqlx errors never carry the URL; be sure no password leaks through one anyway.
+                StoreError::Database(format!(
+                    "invalid database_url: {}",
+                    crate::redact::redact(&e.to_string())
+                ))
             })?
             .application_name("agora");
         let acquire = Duration::from_secs(settings.database.acquire_timeout_secs);
@@ -62,14 +66,6 @@ impl PgStore {
             pool,
             options,
         }
-    }
-}
-
-/// sqlx errors never carry the URL, but be sure no password leaks through a parse message.
-fn redact(s: &str) -> String {
-    match (s.find("://"), s.find('@')) {
-        (Some(a), Some(b)) if b > a => format!("{}://…{}", &s[..a], &s[b..]),
-        _ => s.to_string(),
     }
 }
 
@@ -275,12 +271,14 @@ impl Store for PgStore {
 
     async fn token_create(&self, new: &NewToken<'_>) -> Result<Inserted, StoreError> {
         let done = sqlx::query!(
-            r#"INSERT INTO tokens (name, secret_sha256, scopes, created_by) VALUES ($1, $2, $3, $4)
+            r#"INSERT INTO tokens (name, secret_sha256, scopes, created_by, patterns)
+               VALUES ($1, $2, $3, $4, $5)
                ON CONFLICT DO NOTHING"#,
             new.name,
             new.secret_sha256,
             new.scopes,
-            new.created_by
+            new.created_by,
+            new.patterns
         )
         .execute(&self.pool)
         .await?;
@@ -293,7 +291,7 @@ impl Store for PgStore {
 
     async fn token_by_hash(&self, secret_sha256: &str) -> Result<Option<StoredToken>, StoreError> {
         let row = sqlx::query!(
-            r#"SELECT id, name, secret_sha256, scopes, created_by,
+            r#"SELECT id, name, secret_sha256, scopes, created_by, patterns,
                       to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS "created_at!",
                       to_char(revoked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS revoked_at
                FROM tokens WHERE secret_sha256 = $1"#,
@@ -306,6 +304,7 @@ impl Store for PgStore {
             name: r.name,
             secret_sha256: r.secret_sha256,
             scopes: r.scopes,
+            patterns: r.patterns,
             created_by: r.created_by,
             created_at: r.created_at,
             revoked_at: r.revoked_at,
@@ -314,7 +313,7 @@ impl Store for PgStore {
 
     async fn tokens(&self) -> Result<Vec<StoredToken>, StoreError> {
         let rows = sqlx::query!(
-            r#"SELECT id, name, secret_sha256, scopes, created_by,
+            r#"SELECT id, name, secret_sha256, scopes, created_by, patterns,
                       to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS "created_at!",
                       to_char(revoked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS revoked_at
                FROM tokens ORDER BY id"#
@@ -328,6 +327,7 @@ impl Store for PgStore {
                 name: r.name,
                 secret_sha256: r.secret_sha256,
                 scopes: r.scopes,
+                patterns: r.patterns,
                 created_by: r.created_by,
                 created_at: r.created_at,
                 revoked_at: r.revoked_at,

@@ -227,13 +227,15 @@ impl Store for SqliteStore {
 
     async fn token_create(&self, new: &NewToken<'_>) -> Result<Inserted, StoreError> {
         let done = sqlx::query(
-            "INSERT INTO tokens (name, secret_sha256, scopes, created_by) VALUES (?1, ?2, ?3, ?4)
+            "INSERT INTO tokens (name, secret_sha256, scopes, created_by, patterns)
+             VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT DO NOTHING",
         )
         .bind(new.name)
         .bind(new.secret_sha256)
         .bind(new.scopes)
         .bind(new.created_by)
+        .bind(new.patterns)
         .execute(&self.pool)
         .await?;
         Ok(if done.rows_affected() == 1 {
@@ -245,8 +247,8 @@ impl Store for SqliteStore {
 
     async fn token_by_hash(&self, secret_sha256: &str) -> Result<Option<StoredToken>, StoreError> {
         let row = sqlx::query(
-            "SELECT id, name, secret_sha256, scopes, created_by, created_at, revoked_at FROM tokens
-             WHERE secret_sha256 = ?1",
+            "SELECT id, name, secret_sha256, scopes, created_by, patterns, created_at, revoked_at
+             FROM tokens WHERE secret_sha256 = ?1",
         )
         .bind(secret_sha256)
         .fetch_optional(&self.pool)
@@ -256,7 +258,8 @@ impl Store for SqliteStore {
 
     async fn tokens(&self) -> Result<Vec<StoredToken>, StoreError> {
         let rows = sqlx::query(
-            "SELECT id, name, secret_sha256, scopes, created_by, created_at, revoked_at FROM tokens ORDER BY id",
+            "SELECT id, name, secret_sha256, scopes, created_by, patterns, created_at, revoked_at
+             FROM tokens ORDER BY id",
         )
         .fetch_all(&self.pool)
         .await?;
@@ -289,6 +292,7 @@ fn sqlite_token(r: &sqlx::sqlite::SqliteRow) -> Result<StoredToken, StoreError> 
         name: r.try_get("name")?,
         secret_sha256: r.try_get("secret_sha256")?,
         scopes: r.try_get("scopes")?,
+        patterns: r.try_get("patterns")?,
         created_by: r.try_get("created_by")?,
         created_at: r.try_get("created_at")?,
         revoked_at: r.try_get("revoked_at")?,

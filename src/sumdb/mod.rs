@@ -20,7 +20,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use gomod::module::{match_prefix_patterns, unescape_path, unescape_version};
+use gomod::module::ModulePath;
+use gomod::module::{
+    check, escape_path, escape_version, match_prefix_patterns, unescape_path, unescape_version,
+};
+use gomod::version::Version;
 
 use crate::config::Settings;
 use crate::error::ServiceError;
@@ -54,8 +58,13 @@ impl SumdbAnswer {
 enum Endpoint {
     Supported,
     Latest,
-    /// The module path (unescaped), for the private check.
-    Lookup(String),
+    /// A lookup of a valid module path at a canonical version: the path (unescaped, for the
+    /// private check) and the lookup's canonical tail (`lookup/<escaped>@<escaped>`), the only
+    /// form asked upstream and kept in the store.
+    Lookup {
+        module: String,
+        tail: String,
+    },
     Tile,
 }
 
@@ -116,6 +125,36 @@ impl SumdbProxy {
         self.immutable(name, base, tail, "lookup").await
     }
 
+    /// The name of the first database if it has a record of `module@version`; `None` when it
+    /// has none, when the module is private (never asked) or when no database is configured. An
+    /// error when the database cannot say.
+    pub async fn knows(
+        &self,
+        module: &ModulePath,
+        version: &Version,
+    ) -> Result<Option<String>, ServiceError> {
+        let Some(name) = self.first_name() else {
+            return Ok(None);
+        };
+        if self.is_private(module.as_str()) {
+            return Ok(None);
+        }
+        let tail = format!(
+            "lookup/{}@{}",
+            module.escaped(),
+            escape_version(version.as_str())
+                .map_err(|e| ServiceError::BadRequest(format!("bad request: {e}")))?
+        );
+        let answer = self.lookup(&tail).await?;
+        match answer.status {
+            200 => Ok(Some(name.to_string())),
+            404 | 410 => Ok(None),
+            s => Err(ServiceError::Upstream(format!(
+                "checksum database {name} answered {s}"
+            ))),
+        }
+    }
+
     /// Answers `path` (the request path, starting with `/sumdb/`).
     pub async fn serve(&self, path: &str) -> Result<SumdbAnswer, ServiceError> {
         let decoded = percent_encoding::percent_decode_str(path)
@@ -137,7 +176,7 @@ impl SumdbProxy {
         match endpoint {
             Endpoint::Supported => Ok(SumdbAnswer::ok(Bytes::new(), false)),
             Endpoint::Latest => self.latest(name, base, tail).await,
-            Endpoint::Lookup(module) => {
+            Endpoint::Lookup { module, tail } => {
                 if self.is_private(&module) {
                     METRICS
                         .sumdb
@@ -148,7 +187,7 @@ impl SumdbProxy {
                         self.private
                     )));
                 }
-                self.immutable(name, base, tail, "lookup").await
+                self.immutable(name, base, &tail, "lookup").await
             }
             Endpoint::Tile => self.immutable(name, base, tail, "tile").await,
         }
@@ -204,16 +243,18 @@ impl SumdbProxy {
         }
     }
 
-    /// One upstream request: 200 and 404/410 are answers, anything else an error.
+    /// One upstream request: 200 and 404/410 are answers, anything else an error. `tail` was
+    /// checked by [`parse_endpoint`]: it holds no character a URL would read as a delimiter.
     async fn fetch(&self, base: &str, tail: &str) -> Result<SumdbAnswer, ServiceError> {
-        let url = format!("{base}/{tail}");
+        let target = format!("{base}/{tail}");
+        let url = crate::redact::redact(&target).into_owned();
         let resp = self
             .client
-            .get(&url)
+            .get(&target)
             .timeout(Duration::from_secs(60))
             .send()
             .await
-            .map_err(|e| transport(&url, &e))?;
+            .map_err(|e| transport(&url, e))?;
         let status = resp.status().as_u16();
         if !matches!(status, 200 | 404 | 410) {
             return Err(ServiceError::Upstream(format!("{url}: status {status}")));
@@ -221,7 +262,7 @@ impl SumdbProxy {
         if resp.content_length().is_some_and(|n| n > MAX_BODY as u64) {
             return Err(ServiceError::Upstream(format!("{url}: answer too large")));
         }
-        let body = resp.bytes().await.map_err(|e| transport(&url, &e))?;
+        let body = resp.bytes().await.map_err(|e| transport(&url, e))?;
         if body.len() > MAX_BODY {
             return Err(ServiceError::Upstream(format!("{url}: answer too large")));
         }
@@ -233,11 +274,11 @@ impl SumdbProxy {
     }
 }
 
-fn transport(url: &str, e: &reqwest::Error) -> ServiceError {
+fn transport(url: &str, e: reqwest::Error) -> ServiceError {
     if e.is_timeout() {
         ServiceError::UpstreamTimeout(format!("{url}: timed out"))
     } else {
-        ServiceError::Upstream(format!("{url}: {e}"))
+        ServiceError::Upstream(format!("{url}: {}", e.without_url()))
     }
 }
 
@@ -255,13 +296,7 @@ fn parse_endpoint(tail: &str) -> Result<Endpoint, ServiceError> {
         _ => {}
     }
     if let Some(modver) = tail.strip_prefix("lookup/") {
-        let (emod, ever) = modver
-            .rsplit_once('@')
-            .ok_or_else(|| ServiceError::BadRequest("lookup wants <module>@<version>".into()))?;
-        let module =
-            unescape_path(emod).map_err(|e| ServiceError::BadRequest(format!("lookup: {e}")))?;
-        unescape_version(ever).map_err(|e| ServiceError::BadRequest(format!("lookup: {e}")))?;
-        return Ok(Endpoint::Lookup(module));
+        return lookup(modver);
     }
     if let Some(tile) = tail.strip_prefix("tile/") {
         return if valid_tile(tile) {
@@ -271,6 +306,26 @@ fn parse_endpoint(tail: &str) -> Result<Endpoint, ServiceError> {
         };
     }
     Err(bad())
+}
+
+/// `lookup/<escaped module>@<escaped version>`: the database only knows valid module paths at
+/// canonical versions (the go command looks up nothing else), so anything else is refused before
+/// it can reach the upstream or the store.
+fn lookup(modver: &str) -> Result<Endpoint, ServiceError> {
+    let bad = |why: String| ServiceError::BadRequest(format!("bad request: lookup: {why}"));
+    let (emod, ever) = modver
+        .rsplit_once('@')
+        .ok_or_else(|| bad("want <module>@<version>".into()))?;
+    let module = unescape_path(emod).map_err(|e| bad(e.to_string()))?;
+    let version = unescape_version(ever).map_err(|e| bad(e.to_string()))?;
+    let version = Version::parse(&version).map_err(|e| bad(e.to_string()))?;
+    check(&module, version.as_str()).map_err(|e| bad(e.to_string()))?;
+    let tail = format!(
+        "lookup/{}@{}",
+        escape_path(&module).map_err(|e| bad(e.to_string()))?,
+        escape_version(version.as_str()).map_err(|e| bad(e.to_string()))?
+    );
+    Ok(Endpoint::Lookup { module, tail })
 }
 
 /// `H/L/[x###/]*###[.p/W]` with L a number or `data`, as `tlog.Tile.Path` writes them.
@@ -315,10 +370,33 @@ mod tests {
         assert_eq!(parse_endpoint("latest").ok(), Some(Endpoint::Latest));
         assert_eq!(
             parse_endpoint("lookup/github.com/!azure/x@v1.0.0-!r!c1").ok(),
-            Some(Endpoint::Lookup("github.com/Azure/x".into()))
+            Some(Endpoint::Lookup {
+                module: "github.com/Azure/x".into(),
+                tail: "lookup/github.com/!azure/x@v1.0.0-!r!c1".into()
+            })
         );
-        assert!(parse_endpoint("lookup/github.com/Azure/x@v1.0.0").is_err());
-        assert!(parse_endpoint("lookup/nover").is_err());
+        for bad in [
+            "lookup/github.com/Azure/x@v1.0.0",
+            "lookup/nover",
+            "lookup/example.com/m@v1.0.0#x",
+            "lookup/example.com/m@v1.0.0?x",
+            "lookup/example.com/m@v1.0.0%2523",
+            "lookup/example.com/m@v1.0",
+            "lookup/example.com/m@master",
+            "lookup/example.com/m@v2.0.0",
+            "lookup/example.com/m/v2@v1.0.0",
+            "lookup/example.com/m@v1.0.0/go.mod",
+            "lookup/example.com/../m@v1.0.0",
+        ] {
+            assert!(
+                matches!(parse_endpoint(bad), Err(ServiceError::BadRequest(_))),
+                "{bad}"
+            );
+        }
+        assert!(matches!(
+            parse_endpoint("lookup/example.com/m@v2.0.0+incompatible"),
+            Ok(Endpoint::Lookup { .. })
+        ));
         for ok in [
             "tile/8/0/000",
             "tile/8/0/x001/234",

@@ -1,6 +1,10 @@
 //! `agora import`: loads a GOPROXY tree (or a tar of one) into the store. Every zip is checked
 //! by the module library as a fetched one is, and must match the tree's `.ziphash` when there is
 //! one; a version already stored must be the same zip, and is left as it is.
+//!
+//! Only regular files are read, each within the go command's own limits: a symbolic link in the
+//! tree (or a link entry in the tarball) is refused, never followed, so an import cannot be made
+//! to read, and echo in its report, a file from elsewhere on the machine.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -73,13 +77,14 @@ pub async fn import(
 
 async fn import_one(store: &dyn Store, f: &Found, actor: &str) -> anyhow::Result<bool> {
     let base = f.zip.with_extension("");
-    let read = |ext: &str| {
-        let p = PathBuf::from(format!("{}.{ext}", base.display()));
-        std::fs::read(&p).ok()
+    let read = |ext: &str, limit: u64| {
+        read_regular(&PathBuf::from(format!("{}.{ext}", base.display())), limit)
     };
-    let info = read("info");
-    let go_mod = read("mod");
-    let ziphash = read("ziphash").map(|b| String::from_utf8_lossy(&b).trim().to_string());
+    regular_size(&f.zip, gomod::zip::MAX_ZIP_FILE)?;
+    let info = read("info", MAX_INFO)?;
+    let go_mod = read("mod", gomod::zip::MAX_GO_MOD)?;
+    let ziphash =
+        read("ziphash", MAX_ZIPHASH)?.map(|b| String::from_utf8_lossy(&b).trim().to_string());
     let published = store_zip(
         store,
         ZipToStore {
@@ -120,6 +125,41 @@ async fn import_one(store: &dyn Store, f: &Found, actor: &str) -> anyhow::Result
         })
         .await?;
     Ok(true)
+}
+
+/// Largest `.info` read (the go command's own are well under 1 KiB).
+const MAX_INFO: u64 = 64 << 10;
+const MAX_ZIPHASH: u64 = 1 << 10;
+
+/// The size of `path` if it is a regular file (not a link) of at most `limit` bytes.
+fn regular_size(path: &Path, limit: u64) -> anyhow::Result<u64> {
+    let meta = std::fs::symlink_metadata(path).with_context(|| format!("{}", path.display()))?;
+    if !meta.file_type().is_file() {
+        anyhow::bail!("{}: not a regular file", path.display());
+    }
+    if meta.len() > limit {
+        anyhow::bail!("{}: larger than {limit} bytes", path.display());
+    }
+    Ok(meta.len())
+}
+
+/// The contents of `path` if it exists, refusing links and files over `limit` bytes.
+fn read_regular(path: &Path, limit: u64) -> anyhow::Result<Option<Vec<u8>>> {
+    match std::fs::symlink_metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        _ => {}
+    }
+    regular_size(path, limit)?;
+    use std::io::Read;
+    let mut data = Vec::new();
+    std::fs::File::open(path)
+        .with_context(|| format!("{}", path.display()))?
+        .take(limit + 1)
+        .read_to_end(&mut data)?;
+    if data.len() as u64 > limit {
+        anyhow::bail!("{}: larger than {limit} bytes", path.display());
+    }
+    Ok(Some(data))
 }
 
 /// Every `<escaped path>/@v/<escaped version>.zip` under `root`, and what could not be read.
@@ -176,17 +216,52 @@ fn scan(root: &Path) -> anyhow::Result<(Vec<Found>, Vec<String>)> {
     Ok((found, failed))
 }
 
-/// Unpacks a tarball; the tar crate refuses entries that would land outside `dst`.
+/// Unpacks a tarball: directories and regular files only, each within the zip limit, and in
+/// all no more than [`unpacked_limit`] allows (a gzip bomb stops there). The tar crate refuses
+/// entries that would land outside `dst`.
 fn unpack(src: &Path, dst: &Path) -> anyhow::Result<()> {
     let file = std::fs::File::open(src).with_context(|| format!("{}", src.display()))?;
+    let limit = unpacked_limit(file.metadata()?.len());
     if super::is_gzip(src) {
-        let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
-        archive.set_preserve_permissions(false);
-        archive.unpack(dst)?;
+        unpack_entries(
+            tar::Archive::new(flate2::read::GzDecoder::new(file)),
+            dst,
+            limit,
+        )
     } else {
-        let mut archive = tar::Archive::new(file);
-        archive.set_preserve_permissions(false);
-        archive.unpack(dst)?;
+        unpack_entries(tar::Archive::new(file), dst, limit)
+    }
+}
+
+/// Zips hardly compress, so a tarball of a GOPROXY tree unpacks to about its own size: allow
+/// sixteen times that, and at least 1 GiB.
+fn unpacked_limit(archive_bytes: u64) -> u64 {
+    archive_bytes.saturating_mul(16).max(1 << 30)
+}
+
+fn unpack_entries<R: std::io::Read>(
+    mut archive: tar::Archive<R>,
+    dst: &Path,
+    limit: u64,
+) -> anyhow::Result<()> {
+    archive.set_preserve_permissions(false);
+    let mut total = 0u64;
+    for entry in archive.entries()? {
+        let mut entry = entry?;
+        let name = entry.path()?.display().to_string();
+        let kind = entry.header().entry_type();
+        if !(kind.is_file() || kind.is_dir()) {
+            anyhow::bail!("{name}: only files and directories may be imported ({kind:?})");
+        }
+        let size = entry.header().size()?;
+        if size > gomod::zip::MAX_ZIP_FILE {
+            anyhow::bail!("{name}: larger than {} bytes", gomod::zip::MAX_ZIP_FILE);
+        }
+        total += size;
+        if total > limit {
+            anyhow::bail!("the tarball unpacks to more than {limit} bytes");
+        }
+        entry.unpack_in(dst)?;
     }
     Ok(())
 }

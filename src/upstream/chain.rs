@@ -117,7 +117,11 @@ impl fmt::Display for UpstreamList {
             }
             let _ = fallback;
             match entry {
-                Entry::Proxy(u) => write!(f, "{}", u.as_str().trim_end_matches('/'))?,
+                Entry::Proxy(u) => write!(
+                    f,
+                    "{}",
+                    crate::redact::redact(u.as_str().trim_end_matches('/'))
+                )?,
                 Entry::Direct => f.write_str("direct")?,
                 Entry::Off => f.write_str("off")?,
             }

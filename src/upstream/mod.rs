@@ -9,10 +9,46 @@ pub mod router;
 use std::path::Path;
 
 use async_trait::async_trait;
+use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use serde::Deserialize;
 
 use gomod::module::ModulePath;
 use gomod::version::Version;
+
+/// Bytes percent-encoded in one path segment of an upstream URL: everything a URL parser would
+/// take as a delimiter, plus `%` itself. `!` stays: it is the protocol's own case escape.
+const SEGMENT: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'/')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'[')
+    .add(b'\\')
+    .add(b']')
+    .add(b'^')
+    .add(b'`')
+    .add(b'{')
+    .add(b'|')
+    .add(b'}');
+
+/// One path segment (an escaped version or query) ready for an upstream URL.
+pub fn path_segment(s: &str) -> String {
+    utf8_percent_encode(s, SEGMENT).to_string()
+}
+
+/// A module path, `!`-escaped and percent-encoded segment by segment, for an upstream URL.
+pub fn escaped_path(module: &ModulePath) -> String {
+    module
+        .escaped()
+        .split('/')
+        .map(path_segment)
+        .collect::<Vec<_>>()
+        .join("/")
+}
 
 /// A `.info` answer: the raw JSON as the upstream sent it (kept, so `Origin` survives) and the
 /// version it names.
@@ -57,12 +93,10 @@ pub enum UpstreamError {
     /// `off`, or nothing left to try.
     #[error("module lookup disabled by upstream=off")]
     Disabled,
-    #[error("upstream {url} answered {status}{}", detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default())]
-    Status {
-        url: String,
-        status: u16,
-        detail: Option<String>,
-    },
+    /// Any status but 200, 404 and 410. `url` is the shown (credential-free) form; what the
+    /// upstream said is logged, never passed on.
+    #[error("upstream {url} answered {status}")]
+    Status { url: String, status: u16 },
     #[error("upstream {0} timed out")]
     Timeout(String),
     #[error("upstream {url}: {reason}")]
@@ -137,5 +171,28 @@ impl<T: Upstream + ?Sized> Upstream for std::sync::Arc<T> {
         max_bytes: u64,
     ) -> Result<ZipDownload, UpstreamError> {
         (**self).zip(module, version, dest, max_bytes).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn segments_keep_delimiters_out() {
+        let cases = [
+            ("v1.0.0", "v1.0.0"),
+            ("v1.0.0-!r!c1", "v1.0.0-!r!c1"),
+            ("v1.0.0#x", "v1.0.0%23x"),
+            ("a?b", "a%3Fb"),
+            ("50%", "50%25"),
+            ("a b", "a%20b"),
+            ("x/y", "x%2Fy"),
+            ("feature@{1}", "feature@%7B1%7D"),
+            ("ü", "%C3%BC"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(path_segment(input), want, "path_segment({input:?})");
+        }
     }
 }

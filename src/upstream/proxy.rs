@@ -17,15 +17,20 @@ use gomod::version::Version;
 const MAX_METADATA_BYTES: usize = 16 << 20;
 
 pub struct ProxyUpstream {
+    /// The base URL as configured, credentials included: only ever sent to the upstream.
     base: String,
+    /// The base URL as logs, errors and the `source` column show it.
+    shown: String,
     client: reqwest::Client,
     timeout: Duration,
 }
 
 impl ProxyUpstream {
     pub fn new(base: &Url, client: reqwest::Client, timeout: Duration) -> Self {
+        let base = base.as_str().trim_end_matches('/').to_string();
         Self {
-            base: base.as_str().trim_end_matches('/').to_string(),
+            shown: crate::redact::redact(&base).into_owned(),
+            base,
             client,
             timeout,
         }
@@ -45,40 +50,57 @@ impl ProxyUpstream {
             .build()
     }
 
-    fn url(&self, module: &ModulePath, tail: &str) -> String {
-        // `!` is a valid path character; the escaped forms need no percent-encoding.
-        format!("{}/{}/{}", self.base, module.escaped(), tail)
+    /// The URL of `tail` (already `!`-escaped and percent-encoded) under the module, and how it
+    /// is shown.
+    fn url(&self, module: &ModulePath, tail: &str) -> Target {
+        let path = format!("{}/{}", super::escaped_path(module), tail);
+        Target {
+            url: format!("{}/{path}", self.base),
+            shown: format!("{}/{path}", self.shown),
+        }
+    }
+
+    /// The `@v/<query>.<ext>` tail for `query`: `!`-escaped, then percent-encoded as the go
+    /// command does, so `#`, `?` and `%` in a query stay part of the path.
+    fn version_tail(query: &str, ext: &str) -> Result<String, UpstreamError> {
+        let escaped = module::escape_version(query)
+            .map_err(|e| UpstreamError::NotFound(format!("not found: {e}")))?;
+        Ok(format!("@v/{}.{ext}", super::path_segment(&escaped)))
     }
 
     async fn get(
         &self,
-        url: &str,
+        target: &Target,
         timeout: Option<Duration>,
     ) -> Result<reqwest::Response, UpstreamError> {
-        let mut req = self.client.get(url);
+        let mut req = self.client.get(&target.url);
         if let Some(t) = timeout {
             req = req.timeout(t);
         }
-        let resp = req.send().await.map_err(|e| transport(url, e))?;
+        let resp = req.send().await.map_err(|e| transport(&target.shown, e))?;
         let status = resp.status().as_u16();
         if status == 200 {
             return Ok(resp);
         }
-        let detail = error_detail(resp).await;
-        let msg = detail.clone().unwrap_or_else(|| format!("{url}: {status}"));
+        // The upstream's own words go to the log only: a client sees a summary, never a body
+        // some remote (or internal) server wrote.
+        if let Some(detail) = error_detail(resp).await {
+            tracing::info!(url = %target.shown, status, %detail, "upstream refused");
+        }
+        let msg = format!("{} answered {status}", target.shown);
         Err(match status {
             404 => UpstreamError::NotFound(msg),
             410 => UpstreamError::Gone(msg),
             _ => UpstreamError::Status {
-                url: url.to_string(),
+                url: target.shown.clone(),
                 status,
-                detail,
             },
         })
     }
 
-    async fn small_body(&self, url: &str) -> Result<Vec<u8>, UpstreamError> {
-        let resp = self.get(url, Some(self.timeout)).await?;
+    async fn small_body(&self, target: &Target) -> Result<Vec<u8>, UpstreamError> {
+        let url = target.shown.as_str();
+        let resp = self.get(target, Some(self.timeout)).await?;
         if resp
             .content_length()
             .is_some_and(|n| n > MAX_METADATA_BYTES as u64)
@@ -102,11 +124,19 @@ impl ProxyUpstream {
     }
 }
 
+/// A request URL and the form of it that may be shown.
+struct Target {
+    url: String,
+    shown: String,
+}
+
+/// `url` is the shown form: reqwest's own text would print the URL with its credentials.
 fn transport(url: &str, e: reqwest::Error) -> UpstreamError {
     if e.is_timeout() {
         UpstreamError::Timeout(url.to_string())
     } else {
         // The source chain says what really went wrong (refused, reset, dns).
+        let e = e.without_url();
         let mut reason = e.to_string();
         let mut src = std::error::Error::source(&e);
         while let Some(s) = src {
@@ -152,7 +182,7 @@ async fn error_detail(resp: reqwest::Response) -> Option<String> {
 #[async_trait]
 impl Upstream for ProxyUpstream {
     fn name(&self) -> String {
-        self.base.clone()
+        self.shown.clone()
     }
 
     async fn list(&self, module: &ModulePath) -> Result<String, UpstreamError> {
@@ -165,12 +195,8 @@ impl Upstream for ProxyUpstream {
     }
 
     async fn info(&self, module: &ModulePath, query: &str) -> Result<Info, UpstreamError> {
-        let escaped =
-            module::escape_version(query).map_err(|e| UpstreamError::NotFound(e.to_string()))?;
-        Info::parse(
-            self.small_body(&self.url(module, &format!("@v/{escaped}.info")))
-                .await?,
-        )
+        let tail = Self::version_tail(query, "info")?;
+        Info::parse(self.small_body(&self.url(module, &tail)).await?)
     }
 
     async fn go_mod(
@@ -178,10 +204,8 @@ impl Upstream for ProxyUpstream {
         module: &ModulePath,
         version: &Version,
     ) -> Result<Vec<u8>, UpstreamError> {
-        let escaped = module::escape_version(version.as_str())
-            .map_err(|e| UpstreamError::NotFound(e.to_string()))?;
-        self.small_body(&self.url(module, &format!("@v/{escaped}.mod")))
-            .await
+        let tail = Self::version_tail(version.as_str(), "mod")?;
+        self.small_body(&self.url(module, &tail)).await
     }
 
     async fn zip(
@@ -191,10 +215,9 @@ impl Upstream for ProxyUpstream {
         dest: &Path,
         max_bytes: u64,
     ) -> Result<ZipDownload, UpstreamError> {
-        let escaped = module::escape_version(version.as_str())
-            .map_err(|e| UpstreamError::NotFound(e.to_string()))?;
-        let url = self.url(module, &format!("@v/{escaped}.zip"));
-        let resp = self.get(&url, None).await?;
+        let target = self.url(module, &Self::version_tail(version.as_str(), "zip")?);
+        let url = target.shown.as_str();
+        let resp = self.get(&target, None).await?;
         if resp.content_length().is_some_and(|n| n > max_bytes) {
             return Err(UpstreamError::TooLarge(max_bytes));
         }
@@ -205,7 +228,7 @@ impl Upstream for ProxyUpstream {
         let mut size = 0u64;
         let mut stream = resp.bytes_stream();
         while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|e| transport(&url, e))?;
+            let chunk = chunk.map_err(|e| transport(url, e))?;
             size += chunk.len() as u64;
             if size > max_bytes {
                 return Err(UpstreamError::TooLarge(max_bytes));
@@ -223,7 +246,7 @@ impl Upstream for ProxyUpstream {
         Ok(ZipDownload {
             size,
             sha256: hasher.finalize().into(),
-            source: self.base.clone(),
+            source: self.shown.clone(),
         })
     }
 }

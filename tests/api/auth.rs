@@ -18,6 +18,7 @@ async fn token(store: &Arc<dyn Store>, name: &str, scopes: &str) -> String {
         name,
         secret_sha256: &hash_secret(&secret),
         scopes,
+        patterns: "",
         created_by: "test",
     };
     assert_eq!(
@@ -64,6 +65,7 @@ async fn tokens(store: Arc<dyn Store>) {
                 name: "reader",
                 secret_sha256: &hash_secret("x"),
                 scopes: "read",
+                patterns: "",
                 created_by: "t",
             })
             .await

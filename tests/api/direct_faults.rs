@@ -210,8 +210,9 @@ async fn direct_discovery_is_guarded_and_configurable(pool: sqlx::PgPool) {
 
 #[tokio::test]
 async fn direct_repository_cache_is_incremental_and_evicts_least_recently_used() {
-    use agora::upstream::direct::cache::RepoCache;
+    use agora::upstream::direct::cache::{CacheLimits, RepoCache};
     use agora::upstream::direct::git::{Git, GitOptions};
+    use agora::upstream::direct::resolve::{Discovery, NetPolicy};
 
     let tmp = tempfile::tempdir().expect("tempdir");
     // Incompressible, so each repository really takes about this much disk.
@@ -239,22 +240,39 @@ async fn direct_repository_cache_is_incremental_and_evicts_least_recently_used()
         .expect("repo");
         urls.push((dir.clone(), format!("file://{}", dir.display())));
     }
+    // Local repositories: allowed by name in git's configuration, as an operator would.
+    let gitconfig = tmp.path().join("gitconfig");
+    write(
+        tmp.path(),
+        "gitconfig",
+        b"[protocol \"file\"]\n\tallow = always\n",
+    )
+    .expect("gitconfig");
     let git = Git::new(GitOptions {
         program: "git".into(),
         timeout: Duration::from_secs(30),
         max_processes: 2,
-        global_config: None,
+        global_config: Some(gitconfig),
     });
     let cache_dir = tmp.path().join("cache");
+    let guard = std::sync::Arc::new(Discovery {
+        policy: NetPolicy::default(),
+        timeout: Duration::from_secs(5),
+    });
     // Room for one repository, not two.
-    let cache = RepoCache::new(cache_dir.clone(), 300_000, Duration::ZERO, git).expect("cache");
+    let limits = CacheLimits {
+        max_bytes: 300_000,
+        max_repos: 10,
+        refresh: Duration::ZERO,
+    };
+    let cache = RepoCache::new(cache_dir.clone(), limits, git, guard).expect("cache");
     let count = || {
         std::fs::read_dir(&cache_dir)
             .map(|d| d.count())
             .unwrap_or(0)
     };
 
-    let a = cache.open(&urls[0].1, false).await.expect("open a");
+    let a = cache.open(&urls[0].1, false, false).await.expect("open a");
     assert_eq!(a.refs.get("refs/tags/v1.0.0").map(str::len), Some(40));
     drop(a);
     // A new tag appears: the next open sees it (one ls-remote, one incremental fetch).
@@ -263,16 +281,16 @@ async fn direct_repository_cache_is_incremental_and_evicts_least_recently_used()
     git_at(dir_a, D1, &["add", "-A"]).expect("add");
     git_at(dir_a, D1, &["commit", "-qm", "two"]).expect("commit");
     git_at(dir_a, D1, &["tag", "v1.1.0"]).expect("tag");
-    let a = cache.open(url_a, false).await.expect("reopen a");
+    let a = cache.open(url_a, false, false).await.expect("reopen a");
     assert!(a.refs.get("refs/tags/v1.1.0").is_some());
     drop(a);
     assert_eq!(count(), 1);
 
     // Opening b pushes the cache over its bound: a, least recently used, goes.
-    let b = cache.open(&urls[1].1, false).await.expect("open b");
+    let b = cache.open(&urls[1].1, false, false).await.expect("open b");
     drop(b);
     assert_eq!(count(), 1, "a was not evicted");
     // And comes back on demand.
-    let a = cache.open(url_a, false).await.expect("open a again");
+    let a = cache.open(url_a, false, false).await.expect("open a again");
     assert!(a.refs.get("refs/tags/v1.1.0").is_some());
 }

@@ -12,6 +12,8 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub store: Arc<dyn Store>,
+    /// Tokens made by `named_token`, by name.
+    tokens: tokio::sync::Mutex<std::collections::HashMap<String, String>>,
     _data: tempfile::TempDir,
 }
 
@@ -72,11 +74,62 @@ pub async fn spawn_app_with(
         address,
         client: reqwest::Client::new(),
         store,
+        tokens: Default::default(),
         _data: data,
     }
 }
 
 impl TestApp {
+    /// A new token with these scopes (comma-separated) and publish patterns; its secret.
+    pub async fn token_with(&self, name: &str, scopes: &str, patterns: &str) -> String {
+        let secret = agora::auth::generate_secret().expect("secret");
+        let new = agora::store::NewToken {
+            name,
+            secret_sha256: &agora::auth::hash_secret(&secret),
+            scopes,
+            patterns,
+            created_by: "test",
+        };
+        assert_eq!(
+            self.store.token_create(&new).await.expect("token"),
+            agora::store::Inserted::New
+        );
+        secret
+    }
+
+    pub async fn token(&self, name: &str, scopes: &str) -> String {
+        self.token_with(name, scopes, "").await
+    }
+
+    /// The token named `name`, made with `scopes` on first use.
+    pub async fn named_token(&self, name: &str, scopes: &str) -> String {
+        let mut tokens = self.tokens.lock().await;
+        if let Some(t) = tokens.get(name) {
+            return t.clone();
+        }
+        let t = self.token(name, scopes).await;
+        tokens.insert(name.to_string(), t.clone());
+        t
+    }
+
+    /// Status and body of a GET with a bearer token.
+    pub async fn fetch_as(&self, path: &str, token: &str) -> (u16, bytes::Bytes) {
+        let resp = self
+            .client
+            .get(format!("{}{}", self.address, path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request");
+        let status = resp.status().as_u16();
+        (status, resp.bytes().await.expect("body"))
+    }
+
+    /// The app's `data_dir` (temporary files, caches, git repositories).
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._data.path()
+    }
+
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client
             .get(format!("{}{}", self.address, path))

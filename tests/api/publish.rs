@@ -5,8 +5,27 @@ use std::process::Command;
 
 use crate::fixture::{build_app_through, go_fixture, run};
 use crate::helpers::{
-    TestApp, database_url, esc, pg_store, spawn_app, sqlite_store, start_replica_with,
+    TestApp, database_url, esc, pg_store, spawn_app, spawn_app_with, sqlite_store,
+    start_replica_with,
 };
+
+/// Modules the publishing tests publish: the fixture's and `corp.example`'s. Private to the
+/// checksum database as well, which the tests never ask.
+pub const PUBLISHABLE: &str = "github.com/Agora-Test,github.com/agoratest,corp.example";
+
+/// An app that publishes [`PUBLISHABLE`] modules, with `extra` settings.
+pub async fn publishing_app(
+    store: std::sync::Arc<dyn agora::store::Store>,
+    upstream: &str,
+    extra: &[(&str, &str)],
+) -> TestApp {
+    let mut env = vec![
+        ("AGORA_ADMIN__PUBLISH_PATTERNS", PUBLISHABLE),
+        ("AGORA_SUMDB__PRIVATE", PUBLISHABLE),
+    ];
+    env.extend_from_slice(extra);
+    spawn_app_with(store, upstream, &env).await
+}
 use crate::upstream::TestUpstream;
 
 /// (module, fixture repository, tag, version) of every fixture module version.
@@ -45,7 +64,13 @@ fn agora() -> Command {
     Command::new(env!("CARGO_BIN_EXE_agora"))
 }
 
-fn publish_cli(server: &str, module: &str, version: &str, dir: &Path) -> Result<String, String> {
+fn publish_cli(
+    server: &str,
+    token: &str,
+    module: &str,
+    version: &str,
+    dir: &Path,
+) -> Result<String, String> {
     run(agora()
         .args([
             "publish",
@@ -56,7 +81,7 @@ fn publish_cli(server: &str, module: &str, version: &str, dir: &Path) -> Result<
             "--server",
             server,
         ])
-        .env("AGORA_TOKEN", "test-token")
+        .env("AGORA_TOKEN", token)
         .arg(dir))
 }
 
@@ -80,34 +105,50 @@ fn small_module(root: &Path, module: &str) -> PathBuf {
     dir
 }
 
+/// PUTs a zip as the token `alice` (created with the publish scope on first use).
 async fn put(app: &TestApp, module: &str, version: &str, body: Vec<u8>) -> (u16, String) {
-    let resp = app
-        .client
-        .put(format!(
-            "{}/{}/@v/{}.zip",
-            app.address,
-            esc(module),
-            esc(version)
-        ))
-        .header("x-agora-actor", "alice")
-        .body(body)
-        .send()
-        .await
-        .expect("put");
+    let token = alice(app).await;
+    put_as(app, Some(&token), module, version, body).await
+}
+
+async fn alice(app: &TestApp) -> String {
+    app.named_token("alice", "publish").await
+}
+
+pub async fn put_as(
+    app: &TestApp,
+    token: Option<&str>,
+    module: &str,
+    version: &str,
+    body: Vec<u8>,
+) -> (u16, String) {
+    let mut req = app.client.put(format!(
+        "{}/{}/@v/{}.zip",
+        app.address,
+        esc(module),
+        esc(version)
+    ));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let resp = req.body(body).send().await.expect("put");
     let status = resp.status().as_u16();
     (status, resp.text().await.expect("body"))
 }
 
 #[sqlx::test(migrations = "migrations/postgres")]
 async fn published_versions_build_with_the_go_command_and_are_never_replaced(pool: sqlx::PgPool) {
-    let app = spawn_app(pg_store(pool), "off").await;
+    let app = publishing_app(pg_store(pool), "off", &[]).await;
+    let token = app.token("ci", "publish").await;
+    let admin = app.token("ops", "admin").await;
     let work = tempfile::tempdir().expect("tempdir");
     let server = app.address.clone();
     let root = work.path().to_path_buf();
+    let t = token.clone();
     tokio::task::spawn_blocking(move || {
         for (module, repo, tag, version) in SOURCES {
             let dir = checkout(repo, tag, &root);
-            let out = publish_cli(&server, module, version, &dir)
+            let out = publish_cli(&server, &t, module, version, &dir)
                 .unwrap_or_else(|e| panic!("publish {module}@{version}: {e}"));
             assert!(
                 out.contains(&format!("published {module}@{version}")),
@@ -132,28 +173,35 @@ async fn published_versions_build_with_the_go_command_and_are_never_replaced(poo
     let root = work.path().to_path_buf();
     let err = tokio::task::spawn_blocking(move || {
         let dir = small_module(&root, "github.com/Agora-Test/Caps");
-        publish_cli(&server, "github.com/Agora-Test/Caps", "v1.0.0", &dir)
+        publish_cli(
+            &server,
+            &token,
+            "github.com/Agora-Test/Caps",
+            "v1.0.0",
+            &dir,
+        )
     })
     .await
     .expect("join")
     .expect_err("second publish must fail");
     assert!(err.contains("409"), "{err}");
 
-    let (status, body) = app.fetch("/admin/audit").await;
+    let (status, body) = app.fetch_as("/admin/audit", &admin).await;
     assert_eq!(status, 200);
     let audit: serde_json::Value = serde_json::from_slice(&body).expect("json");
-    let publishes = audit["entries"]
+    let publishes: Vec<&serde_json::Value> = audit["entries"]
         .as_array()
         .expect("entries")
         .iter()
         .filter(|e| e["action"] == "publish")
-        .count();
-    assert_eq!(publishes, SOURCES.len());
+        .collect();
+    assert_eq!(publishes.len(), SOURCES.len());
+    assert!(publishes.iter().all(|e| e["actor"] == "ci"), "{audit}");
 }
 
 #[sqlx::test(migrations = "migrations/sqlite")]
 async fn put_checks_the_zip_and_answers_409_for_an_existing_version(pool: sqlx::SqlitePool) {
-    let app = spawn_app(sqlite_store(pool), "off").await;
+    let app = publishing_app(sqlite_store(pool), "off", &[]).await;
     let work = tempfile::tempdir().expect("tempdir");
     let module = "corp.example/Team/lib";
     let dir = small_module(work.path(), module);
@@ -205,7 +253,8 @@ async fn hidden_versions_answer_410_with_the_reason_on_sqlite(pool: sqlx::Sqlite
 }
 
 async fn hidden_flow(store: std::sync::Arc<dyn agora::store::Store>) {
-    let app = spawn_app(store, "off").await;
+    let app = publishing_app(store, "off", &[]).await;
+    let bob = app.token("bob", "admin").await;
     let work = tempfile::tempdir().expect("tempdir");
     let module = "corp.example/hideme";
     let dir = small_module(work.path(), module);
@@ -221,7 +270,7 @@ async fn hidden_flow(store: std::sync::Arc<dyn agora::store::Store>) {
     let hide = |reason: &'static str| {
         app.client
             .post(format!("{}/admin/hide", app.address))
-            .header("x-agora-actor", "bob")
+            .bearer_auth(&bob)
             .header("content-type", "application/json")
             .body(
                 serde_json::json!({"module": module, "version": "v1.2.0", "reason": reason})
@@ -259,7 +308,9 @@ async fn hidden_flow(store: std::sync::Arc<dyn agora::store::Store>) {
         .collect();
     assert_eq!(versions, ["v1.0.0", "v1.1.0"]);
 
-    let (_, admin) = app.fetch(&format!("/admin/versions?module={module}")).await;
+    let (_, admin) = app
+        .fetch_as(&format!("/admin/versions?module={module}"), &bob)
+        .await;
     let admin: serde_json::Value = serde_json::from_slice(&admin).expect("json");
     let hidden: Vec<&serde_json::Value> = admin["versions"]
         .as_array()
@@ -270,7 +321,7 @@ async fn hidden_flow(store: std::sync::Arc<dyn agora::store::Store>) {
     assert_eq!(hidden.len(), 1);
     assert_eq!(hidden[0]["source"], "publish:alice");
 
-    let (_, audit) = app.fetch("/admin/audit").await;
+    let (_, audit) = app.fetch_as("/admin/audit", &bob).await;
     let audit: serde_json::Value = serde_json::from_slice(&audit).expect("json");
     let hides: Vec<&serde_json::Value> = audit["entries"]
         .as_array()
@@ -290,7 +341,7 @@ async fn hidden_flow(store: std::sync::Arc<dyn agora::store::Store>) {
 
 #[sqlx::test(migrations = "migrations/postgres")]
 async fn catalog_pages_like_athens(pool: sqlx::PgPool) {
-    let app = spawn_app(pg_store(pool), "off").await;
+    let app = publishing_app(pg_store(pool), "off", &[]).await;
     let work = tempfile::tempdir().expect("tempdir");
     let mut want = Vec::new();
     for module in ["corp.example/a", "corp.example/b"] {
@@ -340,7 +391,7 @@ async fn retention_expires_only_fetched_versions_on_sqlite(pool: sqlx::SqlitePoo
 
 async fn retention_flow(store: std::sync::Arc<dyn agora::store::Store>) {
     let upstream = TestUpstream::start(go_fixture().tree.clone());
-    let app = spawn_app(store.clone(), &upstream.url()).await;
+    let app = publishing_app(store.clone(), &upstream.url(), &[]).await;
     let caps = format!("/{}/@v/v1.0.0.zip", esc("github.com/Agora-Test/Caps"));
     assert_eq!(app.fetch(&caps).await.0, 200);
     let work = tempfile::tempdir().expect("tempdir");
@@ -508,9 +559,8 @@ async fn serving_a_version_records_its_last_use_on_sqlite(pool: sqlx::SqlitePool
 }
 
 async fn usage_flow(store: std::sync::Arc<dyn agora::store::Store>) {
-    let app =
-        crate::helpers::spawn_app_with(store, "off", &[("AGORA_ADMIN__USAGE_FLUSH_SECS", "0")])
-            .await;
+    let app = publishing_app(store, "off", &[("AGORA_ADMIN__USAGE_FLUSH_SECS", "0")]).await;
+    let ops = app.token("ops", "admin").await;
     let work = tempfile::tempdir().expect("tempdir");
     let module = "corp.example/used";
     let dir = small_module(work.path(), module);
@@ -520,7 +570,7 @@ async fn usage_flow(store: std::sync::Arc<dyn agora::store::Store>) {
             .0,
         201
     );
-    let (_, before) = app.fetch("/admin/versions").await;
+    let (_, before) = app.fetch_as("/admin/versions", &ops).await;
     let before: serde_json::Value = serde_json::from_slice(&before).expect("json");
     assert!(before["versions"][0]["last_used_at"].is_null(), "{before}");
     assert_eq!(
@@ -531,7 +581,7 @@ async fn usage_flow(store: std::sync::Arc<dyn agora::store::Store>) {
     );
     let mut used = serde_json::Value::Null;
     for _ in 0..50 {
-        let (_, body) = app.fetch("/admin/versions").await;
+        let (_, body) = app.fetch_as("/admin/versions", &ops).await;
         let page: serde_json::Value = serde_json::from_slice(&body).expect("json");
         used = page["versions"][0]["last_used_at"].clone();
         if !used.is_null() {
@@ -544,12 +594,13 @@ async fn usage_flow(store: std::sync::Arc<dyn agora::store::Store>) {
 
 #[sqlx::test(migrations = "migrations/sqlite")]
 async fn admin_disabled_turns_off_publish_and_admin(pool: sqlx::SqlitePool) {
-    let app = crate::helpers::spawn_app_with(
+    let app = publishing_app(
         sqlite_store(pool),
         "off",
         &[("AGORA_ADMIN__ENABLED", "false")],
     )
     .await;
+    let ops = app.token("ops", "admin").await;
     let work = tempfile::tempdir().expect("tempdir");
     let module = "corp.example/closed";
     let dir = small_module(work.path(), module);
@@ -559,8 +610,8 @@ async fn admin_disabled_turns_off_publish_and_admin(pool: sqlx::SqlitePool) {
             .0,
         404
     );
-    assert_eq!(app.fetch("/admin/versions").await.0, 404);
-    assert_eq!(app.fetch("/admin/audit").await.0, 404);
+    assert_eq!(app.fetch_as("/admin/versions", &ops).await.0, 404);
+    assert_eq!(app.fetch_as("/admin/audit", &ops).await.0, 404);
     assert_eq!(app.fetch("/catalog").await.0, 200);
 }
 
@@ -577,6 +628,7 @@ async fn latest_never_names_a_hidden_version(pool: sqlx::SqlitePool) {
     std::fs::copy(legacy.join("@v/v1.0.0.info"), legacy.join("@latest")).expect("@latest");
     let upstream = TestUpstream::start(tree);
     let app = spawn_app(sqlite_store(pool), &upstream.url()).await;
+    let ops = app.token("ops", "admin").await;
     // The upstream's @latest names a version hidden here: it is not passed on.
     let (status, _) = app
         .fetch("/github.com/agoratest/legacy/@v/v1.0.0.info")
@@ -585,6 +637,7 @@ async fn latest_never_names_a_hidden_version(pool: sqlx::SqlitePool) {
     let hidden = app
         .client
         .post(format!("{}/admin/hide", app.address))
+        .bearer_auth(&ops)
         .header("content-type", "application/json")
         .body(
             serde_json::json!({
@@ -607,6 +660,7 @@ async fn latest_never_names_a_hidden_version(pool: sqlx::SqlitePool) {
     let resp = app
         .client
         .post(format!("{}/admin/hide", app.address))
+        .bearer_auth(&ops)
         .header("content-type", "application/json")
         .body(
             serde_json::json!({

@@ -10,10 +10,12 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
+use async_trait::async_trait;
 use sha2::{Digest, Sha256};
 use tokio::sync::{OwnedRwLockReadGuard, RwLock};
 
 use super::git::{Git, GitError};
+use crate::redact::redact;
 
 /// The ref a fetch stores the remote's `HEAD` under.
 const HEAD_REF: &str = "refs/agora/HEAD";
@@ -65,13 +67,54 @@ impl Refs {
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum RepoError {
-    /// The repository cannot be read at all (does not exist, no access, unreachable).
+    /// The repository cannot be read at all (does not exist, no access, unreachable). `url` is
+    /// the shown form, `reason` git's own summary.
     #[error("git ls-remote {url}: {reason}")]
     Unreachable { url: String, reason: String },
+    /// The guard does not let git reach the repository.
+    #[error("{0}")]
+    Refused(String),
     #[error(transparent)]
     Git(#[from] GitError),
     #[error("repository cache: {0}")]
     Io(String),
+}
+
+/// Decides whether git may reach a repository over the network, and pins what it checked.
+#[async_trait]
+pub trait RemoteGuard: Send + Sync {
+    /// The `name=value` settings (for `git -c`) that confine git to what was checked for `url`,
+    /// the URL git really contacts (its `insteadOf` rules applied), or why it may not go there.
+    async fn confine(&self, url: &str, insecure: bool) -> Result<Vec<String>, RepoError>;
+}
+
+/// What every git command that touches the network runs with, whatever its configuration says:
+/// only https and ssh (plain http too for modules `direct.insecure` names; other protocols only
+/// where the operator's git configuration allows them by name, as `protocol.file.allow`), and
+/// no redirects, which could lead git (and its credentials) to an address nobody checked.
+pub fn confinement(insecure: bool) -> Vec<String> {
+    let mut config = vec![
+        "protocol.allow=never".to_string(),
+        "protocol.https.allow=always".to_string(),
+        "protocol.ssh.allow=always".to_string(),
+        "http.followRedirects=false".to_string(),
+    ];
+    config.push(format!(
+        "protocol.http.allow={}",
+        if insecure { "always" } else { "never" }
+    ));
+    config
+}
+
+/// `git -c a -c b … <args>`.
+fn with_config<'a>(config: &'a [String], args: &[&'a str]) -> Vec<&'a str> {
+    let mut all = Vec::with_capacity(config.len() * 2 + args.len());
+    for c in config {
+        all.push("-c");
+        all.push(c.as_str());
+    }
+    all.extend_from_slice(args);
+    all
 }
 
 struct State {
@@ -98,21 +141,31 @@ pub struct Repo {
     _in_use: OwnedRwLockReadGuard<()>,
 }
 
+/// How the cache is bounded and refreshed.
+#[derive(Debug, Clone, Copy)]
+pub struct CacheLimits {
+    pub max_bytes: u64,
+    pub max_repos: usize,
+    /// How long a repository's refs are trusted before the next `ls-remote`.
+    pub refresh: Duration,
+}
+
 pub struct RepoCache {
     root: PathBuf,
-    max_bytes: u64,
-    refresh: Duration,
+    limits: CacheLimits,
     git: Git,
+    guard: Arc<dyn RemoteGuard>,
     entries: Mutex<HashMap<String, Arc<Entry>>>,
 }
 
 impl RepoCache {
-    /// Opens the cache under `root`, counting what an earlier run left there.
+    /// Opens the cache under `root`, counting what an earlier run left there. Git reaches only
+    /// what `guard` allows.
     pub fn new(
         root: PathBuf,
-        max_bytes: u64,
-        refresh: Duration,
+        limits: CacheLimits,
         git: Git,
+        guard: Arc<dyn RemoteGuard>,
     ) -> std::io::Result<Self> {
         std::fs::create_dir_all(&root)?;
         let mut entries = HashMap::new();
@@ -138,9 +191,9 @@ impl RepoCache {
         }
         Ok(Self {
             root,
-            max_bytes,
-            refresh,
+            limits,
             git,
+            guard,
             entries: Mutex::new(entries),
         })
     }
@@ -150,8 +203,10 @@ impl RepoCache {
     }
 
     /// The repository at `url`, brought up to date unless that was done within the refresh
-    /// interval. `force` refreshes anyway (a revision nobody has seen yet may be new).
-    pub async fn open(&self, url: &str, force: bool) -> Result<Repo, RepoError> {
+    /// interval. `force` refreshes anyway (a revision nobody has seen yet may be new);
+    /// `insecure` lets git use plain http. Nothing is kept of a repository that could not be
+    /// fetched.
+    pub async fn open(&self, url: &str, force: bool, insecure: bool) -> Result<Repo, RepoError> {
         let key = key_of(url);
         loop {
             let entry = {
@@ -168,7 +223,14 @@ impl RepoCache {
                 continue;
             }
             *entry.last_used.lock().unwrap_or_else(|p| p.into_inner()) = SystemTime::now();
-            let (refs, fetched) = self.refresh(&entry, url, force).await?;
+            let (refs, fetched) = match self.refresh(&entry, url, force, insecure).await {
+                Ok(r) => r,
+                Err(e) => {
+                    drop(guard);
+                    self.forget_if_absent(&key, &entry);
+                    return Err(e);
+                }
+            };
             if fetched {
                 let dir = entry.dir.clone();
                 let size = tokio::task::spawn_blocking(move || dir_size(&dir))
@@ -186,46 +248,93 @@ impl RepoCache {
         }
     }
 
+    /// Drops the entry of a repository that was never created on disk (its first fetch failed),
+    /// so requests for repositories that do not exist leave nothing behind.
+    fn forget_if_absent(&self, key: &str, entry: &Arc<Entry>) {
+        if entry.dir.join("HEAD").is_file() {
+            return;
+        }
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if entries.get(key).is_some_and(|e| Arc::ptr_eq(e, entry)) {
+            entries.remove(key);
+        }
+    }
+
     async fn refresh(
         &self,
         entry: &Entry,
         url: &str,
         force: bool,
+        insecure: bool,
     ) -> Result<(Arc<Refs>, bool), RepoError> {
         let mut state = entry.state.lock().await;
         if let Some(at) = state.refreshed
             && !force
-            && at.elapsed() < self.refresh
+            && at.elapsed() < self.limits.refresh
         {
             return Ok((state.refs.clone(), false));
         }
+        let effective = self.git.effective_url(&self.root, url).await?;
+        let mut net = confinement(insecure);
+        net.extend(self.guard.confine(&effective, insecure).await?);
         let dir = &entry.dir;
-        if !dir.join("HEAD").is_file() {
-            self.create(dir, url).await?;
-            // A new repository: one fetch of everything, without asking ls-remote first. If that
-            // fails (an empty repository has no HEAD to fetch), the careful way below decides.
-            let head_spec = format!("+HEAD:{HEAD_REF}");
+        let fetched = if dir.join("HEAD").is_file() {
+            self.sync(dir, url, &net, false).await?
+        } else {
+            // A new repository is built aside and moved into place only once it holds what
+            // the remote has: a failed first fetch leaves nothing on disk.
+            let tmp = self.create(dir, url).await?;
+            match self.sync(&tmp, url, &net, true).await {
+                Ok(_) => {}
+                Err(e) => {
+                    let _ = tokio::fs::remove_dir_all(&tmp).await;
+                    return Err(e);
+                }
+            }
+            let io = |e: std::io::Error| RepoError::Io(format!("{}: {e}", dir.display()));
+            let _ = tokio::fs::remove_dir_all(dir).await;
+            tokio::fs::rename(&tmp, dir).await.map_err(io)?;
+            true
+        };
+        let refs = Arc::new(self.refs(dir).await?);
+        state.refs = refs.clone();
+        state.refreshed = Some(Instant::now());
+        Ok((refs, fetched))
+    }
+
+    /// Brings the repository in `dir` up to date with the remote; whether anything was fetched.
+    /// A new repository (`fresh`) first tries one fetch of everything without asking ls-remote;
+    /// if that fails (an empty repository has no HEAD to fetch), the careful way decides.
+    async fn sync(
+        &self,
+        dir: &Path,
+        url: &str,
+        net: &[String],
+        fresh: bool,
+    ) -> Result<bool, RepoError> {
+        let head_spec = format!("+HEAD:{HEAD_REF}");
+        if fresh {
             let mut args = FETCH.to_vec();
             args.push(&head_spec);
-            let fetched = self.git.run(dir, &args).await;
-            if let Err(e @ GitError::Timeout { .. }) = fetched {
-                return Err(e.into());
-            }
-            if fetched.is_ok() {
-                let refs = Arc::new(self.refs(dir).await?);
-                state.refs = refs.clone();
-                state.refreshed = Some(Instant::now());
-                return Ok((refs, true));
+            match self.git.run(dir, &with_config(net, &args)).await {
+                Ok(_) => return Ok(true),
+                Err(e @ GitError::Timeout { .. }) => return Err(e.into()),
+                Err(_) => {}
             }
         }
         let out = self
             .git
-            .output(dir, &["ls-remote", "-q", "origin"], None, None)
+            .output(
+                dir,
+                &with_config(net, &["ls-remote", "-q", "origin"]),
+                None,
+                super::git::Sink::Memory(super::git::MAX_OUTPUT),
+            )
             .await?;
         if !out.status.success() {
             return Err(RepoError::Unreachable {
-                url: url.to_string(),
-                reason: out.stderr,
+                url: redact(url).into_owned(),
+                reason: super::git::summary(&out),
             });
         }
         let remote = parse_ls_remote(&out.stdout);
@@ -233,42 +342,46 @@ impl RepoCache {
         let mut fetched = false;
         if remote != local {
             let mut args = FETCH.to_vec();
-            let head_spec = format!("+HEAD:{HEAD_REF}");
             if remote.contains_key("HEAD") {
                 args.push(&head_spec);
             }
             if !remote.is_empty() {
-                self.git.run(dir, &args).await?;
+                self.git.run(dir, &with_config(net, &args)).await?;
                 fetched = true;
             }
             if !remote.contains_key("HEAD") {
                 let _ = self.git.run(dir, &["update-ref", "-d", HEAD_REF]).await;
             }
         }
-        let refs = Arc::new(self.refs(dir).await?);
-        state.refs = refs.clone();
-        state.refreshed = Some(Instant::now());
-        Ok((refs, fetched))
+        Ok(fetched)
     }
 
-    async fn create(&self, dir: &Path, url: &str) -> Result<(), RepoError> {
+    /// A new bare repository for `url` beside `dir`, not yet in place.
+    async fn create(&self, dir: &Path, url: &str) -> Result<PathBuf, RepoError> {
         let io = |e: std::io::Error| RepoError::Io(format!("{}: {e}", dir.display()));
         let tmp = dir.with_extension(format!("tmp{}", uuid::Uuid::new_v4().simple()));
         tokio::fs::create_dir_all(&tmp).await.map_err(io)?;
-        self.git.run(&tmp, &["init", "-q", "--bare"]).await?;
-        self.git
-            .run(&tmp, &["config", "remote.origin.url", url])
-            .await?;
-        // As the go command does before `git archive`: export-ignore and export-subst in the
-        // repository's .gitattributes must not change a module's files.
-        tokio::fs::write(
-            tmp.join("info/attributes"),
-            "\n* -export-subst -export-ignore\n",
-        )
-        .await
-        .map_err(io)?;
-        let _ = tokio::fs::remove_dir_all(dir).await;
-        tokio::fs::rename(&tmp, dir).await.map_err(io)
+        let made = async {
+            self.git.run(&tmp, &["init", "-q", "--bare"]).await?;
+            self.git
+                .run(&tmp, &["config", "remote.origin.url", url])
+                .await?;
+            // As the go command does before `git archive`: export-ignore and export-subst in the
+            // repository's .gitattributes must not change a module's files.
+            tokio::fs::write(
+                tmp.join("info/attributes"),
+                "\n* -export-subst -export-ignore\n",
+            )
+            .await
+            .map_err(io)?;
+            Ok::<(), RepoError>(())
+        }
+        .await;
+        if let Err(e) = made {
+            let _ = tokio::fs::remove_dir_all(&tmp).await;
+            return Err(e);
+        }
+        Ok(tmp)
     }
 
     /// Local refs peeled to commits, with their commit times.
@@ -328,7 +441,8 @@ impl RepoCache {
         Ok((map, times))
     }
 
-    /// Drops least-recently-used repositories (other than `keep`) until the cache fits.
+    /// Drops least-recently-used repositories (other than `keep`) until the cache fits, in bytes
+    /// and in number.
     async fn evict(&self, keep: &str) {
         let mut doomed = Vec::new();
         {
@@ -337,7 +451,10 @@ impl RepoCache {
                 .values()
                 .map(|e| e.size.load(Ordering::SeqCst))
                 .sum();
-            if total <= self.max_bytes {
+            let fits = |total: u64, count: usize| {
+                total <= self.limits.max_bytes && count <= self.limits.max_repos.max(1)
+            };
+            if fits(total, entries.len()) {
                 return;
             }
             let mut order: Vec<(SystemTime, String)> = entries
@@ -352,7 +469,7 @@ impl RepoCache {
                 .collect();
             order.sort();
             for (_, key) in order {
-                if total <= self.max_bytes {
+                if fits(total, entries.len()) {
                     break;
                 }
                 let Some(entry) = entries.get(&key).cloned() else {

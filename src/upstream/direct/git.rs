@@ -18,6 +18,8 @@ use crate::telemetry::metrics::METRICS;
 
 /// Most bytes of stderr kept for an error message.
 const MAX_STDERR: usize = 4096;
+/// Most bytes of stdout [`Git::run`] keeps: ref listings of the largest repositories fit.
+pub const MAX_OUTPUT: usize = 64 << 20;
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum GitError {
@@ -31,6 +33,17 @@ pub enum GitError {
     },
     #[error("running git {args}: {reason}")]
     Spawn { args: String, reason: String },
+    /// Its output passed the limit the caller set; it was stopped there.
+    #[error("git {args} wrote more than {limit} bytes")]
+    TooLarge { args: String, limit: u64 },
+}
+
+/// Where a git command's standard output goes, and how much of it is accepted: past the limit
+/// git is stopped and the run fails with [`GitError::TooLarge`].
+#[derive(Debug, Clone, Copy)]
+pub enum Sink<'a> {
+    Memory(usize),
+    File(&'a Path, u64),
 }
 
 /// How git is run.
@@ -104,13 +117,25 @@ impl Git {
         cmd
     }
 
-    /// Runs git in `dir`; a non-zero exit is an error carrying stderr.
+    /// Runs git in `dir` keeping at most [`MAX_OUTPUT`] bytes of output; a non-zero exit is an
+    /// error carrying stderr.
     pub async fn run(&self, dir: &Path, args: &[&str]) -> Result<Vec<u8>, GitError> {
-        let out = self.output(dir, args, None, None).await?;
+        let out = self
+            .output(dir, args, None, Sink::Memory(MAX_OUTPUT))
+            .await?;
         if !out.status.success() {
             return Err(failed(args, &out));
         }
         Ok(out.stdout)
+    }
+
+    /// The URL git will really contact for `url`, after the `url.<base>.insteadOf` rules of its
+    /// configuration (`git ls-remote --get-url`: nothing is contacted).
+    pub async fn effective_url(&self, dir: &Path, url: &str) -> Result<String, GitError> {
+        let out = self
+            .run(dir, &["ls-remote", "--get-url", "--end-of-options", url])
+            .await?;
+        Ok(String::from_utf8_lossy(&out).trim().to_string())
     }
 
     /// Runs git, whatever its exit status.
@@ -119,7 +144,7 @@ impl Git {
         dir: &Path,
         args: &[&str],
         stdin: Option<Vec<u8>>,
-        stdout_file: Option<&Path>,
+        sink: Sink<'_>,
     ) -> Result<Output, GitError> {
         let shown = args.join(" ");
         let _permit = self.permits.acquire().await.map_err(|_| GitError::Spawn {
@@ -130,13 +155,19 @@ impl Git {
         if stdin.is_some() {
             cmd.stdin(Stdio::piped());
         }
-        if let Some(path) = stdout_file {
-            let file = std::fs::File::create(path).map_err(|e| GitError::Spawn {
-                args: shown.clone(),
-                reason: format!("{}: {e}", path.display()),
-            })?;
-            cmd.stdout(Stdio::from(file));
-        }
+        let file = match sink {
+            Sink::File(path, _) => {
+                Some(
+                    tokio::fs::File::create(path)
+                        .await
+                        .map_err(|e| GitError::Spawn {
+                            args: shown.clone(),
+                            reason: format!("{}: {e}", path.display()),
+                        })?,
+                )
+            }
+            Sink::Memory(_) => None,
+        };
         let mut child = cmd.spawn().map_err(|e| GitError::Spawn {
             args: shown.clone(),
             reason: e.to_string(),
@@ -154,12 +185,15 @@ impl Git {
                     let _ = w.shutdown().await;
                 }
             };
-            let (_, out, err, status) = tokio::join!(
-                feed,
-                read_all(stdout, usize::MAX),
-                read_all(stderr, MAX_STDERR),
-                child.wait()
-            );
+            let read = async {
+                match (sink, file) {
+                    (Sink::File(_, limit), Some(file)) => copy_limited(stdout, file, limit).await,
+                    (Sink::Memory(limit), _) => read_limited(stdout, limit).await,
+                    (Sink::File(..), None) => Read::Failed("no output file".into()),
+                }
+            };
+            let (_, out, err, status) =
+                tokio::join!(feed, read, read_all(stderr, MAX_STDERR), child.wait());
             (out, err, status)
         };
         let result = tokio::time::timeout(self.options.timeout, work).await;
@@ -170,9 +204,25 @@ impl Git {
                     args: shown.clone(),
                     reason: e.to_string(),
                 })?;
+                let stdout = match out {
+                    Read::Complete(data) => data,
+                    Read::Over => {
+                        let limit = match sink {
+                            Sink::Memory(n) => n as u64,
+                            Sink::File(_, n) => n,
+                        };
+                        return Err(GitError::TooLarge { args: shown, limit });
+                    }
+                    Read::Failed(reason) => {
+                        return Err(GitError::Spawn {
+                            args: shown,
+                            reason,
+                        });
+                    }
+                };
                 Ok(Output {
                     status,
-                    stdout: out,
+                    stdout,
                     stderr: String::from_utf8_lossy(&err).trim().to_string(),
                 })
             }
@@ -205,12 +255,103 @@ impl Drop for Running {
 
 pub fn failed(args: &[&str], out: &Output) -> GitError {
     GitError::Failed {
-        args: args.join(" "),
+        args: crate::redact::redact(&args.join(" ")).into_owned(),
         status: out.status.to_string(),
-        stderr: out.stderr.clone(),
+        stderr: summary(out),
     }
 }
 
+/// Most bytes of git's own words passed on in an error.
+const MAX_SUMMARY: usize = 200;
+
+/// What may be said about a failed git command: git's own first `fatal:` or `error:` line,
+/// credentials masked and cut short; never the lines a remote wrote (`remote: …`), which go to
+/// the log only.
+pub fn summary(out: &Output) -> String {
+    if !out.stderr.is_empty() {
+        tracing::info!(stderr = %crate::redact::redact(&out.stderr), "git said");
+    }
+    let line = out
+        .stderr
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("fatal:") || l.starts_with("error:"));
+    let Some(line) = line else {
+        return format!("git exited with {}", out.status);
+    };
+    let mut text: String = crate::redact::redact(line)
+        .chars()
+        .filter(|c| !c.is_control())
+        .collect();
+    if text.len() > MAX_SUMMARY {
+        let mut cut = MAX_SUMMARY;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        text.truncate(cut);
+        text.push('…');
+    }
+    text
+}
+
+/// What became of a command's standard output.
+enum Read {
+    /// All of it (empty when it went to a file).
+    Complete(Vec<u8>),
+    /// More than the limit: reading stopped, so git dies of a broken pipe.
+    Over,
+    /// Writing it to its file failed.
+    Failed(String),
+}
+
+/// Reads everything up to `limit` bytes; one byte more ends the reading.
+async fn read_limited<R: AsyncRead + Unpin>(r: Option<R>, limit: usize) -> Read {
+    let mut buf = Vec::new();
+    let Some(mut r) = r else {
+        return Read::Complete(buf);
+    };
+    let mut chunk = vec![0u8; 64 * 1024];
+    loop {
+        match r.read(&mut chunk).await {
+            Ok(0) | Err(_) => return Read::Complete(buf),
+            Ok(n) if buf.len() + n > limit => return Read::Over,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+    }
+}
+
+/// Copies everything into `file`, up to `limit` bytes.
+async fn copy_limited<R: AsyncRead + Unpin>(
+    r: Option<R>,
+    mut file: tokio::fs::File,
+    limit: u64,
+) -> Read {
+    let Some(mut r) = r else {
+        return Read::Complete(Vec::new());
+    };
+    let mut chunk = vec![0u8; 256 * 1024];
+    let mut written = 0u64;
+    loop {
+        match r.read(&mut chunk).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                written += n as u64;
+                if written > limit {
+                    return Read::Over;
+                }
+                if let Err(e) = file.write_all(&chunk[..n]).await {
+                    return Read::Failed(e.to_string());
+                }
+            }
+        }
+    }
+    match file.flush().await {
+        Ok(()) => Read::Complete(Vec::new()),
+        Err(e) => Read::Failed(e.to_string()),
+    }
+}
+
+/// Drains a stream, keeping its first `limit` bytes.
 async fn read_all<R: AsyncRead + Unpin>(r: Option<R>, limit: usize) -> Vec<u8> {
     let mut buf = Vec::new();
     let Some(mut r) = r else { return buf };

@@ -16,14 +16,15 @@ pub mod resolve;
 pub mod versions;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 
 use super::proxy::ProxyUpstream;
 use super::{Info, Upstream, UpstreamError, ZipDownload};
-use cache::{RepoCache, RepoError};
-use git::{Git, GitError, GitOptions};
+use cache::{CacheLimits, RepoCache, RepoError};
+use git::{Git, GitError, GitOptions, Sink};
 use gomod::module::ModulePath;
 use gomod::version::Version;
 use repo::CodeRepo;
@@ -35,11 +36,11 @@ pub struct DirectOptions {
     /// Where the bare repositories are kept.
     pub cache_dir: PathBuf,
     pub cache_bytes: u64,
+    pub cache_max_repos: usize,
     /// How long a repository's refs are trusted before the next `ls-remote`.
     pub refresh: Duration,
     pub net: NetPolicy,
-    /// For `mod` meta tags.
-    pub proxy_client: reqwest::Client,
+    /// Timeout of discovery and of `mod` meta tags' proxies.
     pub proxy_timeout: Duration,
     /// Temporary files (git archives).
     pub temp_dir: PathBuf,
@@ -47,10 +48,10 @@ pub struct DirectOptions {
 
 pub struct DirectUpstream {
     cache: RepoCache,
-    discovery: Discovery,
+    /// The one guarded way to the network: discovery, `mod` proxies and git all pass it.
+    discovery: Arc<Discovery>,
     roots: moka::sync::Cache<String, RepoRoot>,
     blobs: repo::Blobs,
-    proxy_client: reqwest::Client,
     proxy_timeout: Duration,
     temp_dir: PathBuf,
 }
@@ -63,8 +64,11 @@ enum Target {
 
 fn repo_err(e: RepoError) -> UpstreamError {
     match e {
-        RepoError::Unreachable { .. } => UpstreamError::NotFound(e.to_string()),
+        RepoError::Unreachable { .. } | RepoError::Refused(_) => {
+            UpstreamError::NotFound(e.to_string())
+        }
         RepoError::Git(GitError::Timeout { .. }) => UpstreamError::Timeout(e.to_string()),
+        RepoError::Git(GitError::TooLarge { .. }) => UpstreamError::Invalid(e.to_string()),
         RepoError::Git(other) => UpstreamError::Transport {
             url: "git".into(),
             reason: other.to_string(),
@@ -92,20 +96,28 @@ macro_rules! with_target {
 impl DirectUpstream {
     pub fn new(options: DirectOptions) -> std::io::Result<Self> {
         let git = Git::new(options.git);
-        let discovery = Discovery {
+        let discovery = Arc::new(Discovery {
             policy: options.net,
             timeout: options.proxy_timeout,
-        };
+        });
         std::fs::create_dir_all(&options.temp_dir)?;
+        let limits = CacheLimits {
+            max_bytes: options.cache_bytes,
+            max_repos: options.cache_max_repos,
+            refresh: options.refresh,
+        };
         Ok(Self {
-            cache: RepoCache::new(options.cache_dir, options.cache_bytes, options.refresh, git)?,
+            cache: RepoCache::new(options.cache_dir, limits, git, discovery.clone())?,
             discovery,
             roots: moka::sync::Cache::builder()
-                .max_capacity(10_000)
+                .max_capacity(4 << 20)
+                .weigher(|k: &String, v: &RepoRoot| {
+                    let n = k.len() + v.root.len() + v.url.len() + v.subdir.len() + 64;
+                    u32::try_from(n).unwrap_or(u32::MAX)
+                })
                 .time_to_live(Duration::from_secs(600))
                 .build(),
             blobs: repo::blob_cache(32 << 20),
-            proxy_client: options.proxy_client,
             proxy_timeout: options.proxy_timeout,
             temp_dir: options.temp_dir,
         })
@@ -126,20 +138,31 @@ impl DirectUpstream {
 
     async fn target(&self, module: &ModulePath, force: bool) -> Result<Target, UpstreamError> {
         let root = self.repo_root(module).await?;
+        let insecure =
+            gomod::module::match_prefix_patterns(&self.discovery.policy.insecure, module.as_str());
         match root.vcs {
             Vcs::Mod => {
-                let url = url::Url::parse(&root.url)
-                    .map_err(|e| UpstreamError::NotFound(format!("mod URL {:?}: {e}", root.url)))?;
+                let url = url::Url::parse(&root.url).map_err(|e| {
+                    UpstreamError::NotFound(format!(
+                        "mod URL {:?}: {e}",
+                        crate::redact::redact(&root.url)
+                    ))
+                })?;
+                let client = self.discovery.proxy_client(&url, insecure).await?;
                 Ok(Target::Proxy(ProxyUpstream::new(
                     &url,
-                    self.proxy_client.clone(),
+                    client,
                     self.proxy_timeout,
                 )))
             }
             Vcs::Git => {
                 let layout = Layout::new(module.as_str(), &root.root, &root.subdir)
                     .map_err(UpstreamError::NotFound)?;
-                let repo = self.cache.open(&root.url, force).await.map_err(repo_err)?;
+                let repo = self
+                    .cache
+                    .open(&root.url, force, insecure)
+                    .await
+                    .map_err(repo_err)?;
                 Ok(Target::Git(CodeRepo {
                     git: self.cache.git().clone(),
                     repo,
@@ -179,20 +202,30 @@ impl DirectUpstream {
             args.push("--");
             args.push(found.dir.as_str());
         }
+        // The archive holds the directory's every file, some of which the module zip leaves out
+        // (vendor, nested modules): room for twice the zip limit, and not a byte more on disk.
+        let archive_limit = max_bytes.saturating_mul(2);
         let out = code
             .git
-            .output(&code.repo.dir, &args, None, Some(git_zip.path()))
+            .output(
+                &code.repo.dir,
+                &args,
+                None,
+                Sink::File(git_zip.path(), archive_limit),
+            )
             .await
             .map_err(|e| match e {
-                GitError::Timeout { .. } => {
-                    UpstreamError::Timeout(format!("{}: {e}", code.repo.url))
-                }
+                GitError::Timeout { .. } => UpstreamError::Timeout(format!(
+                    "{}: {e}",
+                    crate::redact::redact(&code.repo.url)
+                )),
+                GitError::TooLarge { .. } => UpstreamError::TooLarge(max_bytes),
                 other => UpstreamError::Io(other.to_string()),
             })?;
         if !out.status.success() {
             return Err(UpstreamError::NotFound(format!(
                 "{module}@{version}: git archive: {}",
-                out.stderr
+                git::summary(&out)
             )));
         }
         let license = if found.dir.is_empty() {
@@ -225,7 +258,7 @@ impl DirectUpstream {
         Ok(ZipDownload {
             size: built.size,
             sha256: built.sha256,
-            source: format!("direct {}", code.repo.url),
+            source: format!("direct {}", crate::redact::redact(&code.repo.url)),
         })
     }
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::cache::Repo;
-use super::git::{Git, GitError};
+use super::git::{Git, GitError, Sink};
 use super::versions::{self, Found, Layout};
 use crate::upstream::UpstreamError;
 use gomod::module::{canonical_version, check_path_major};
@@ -97,9 +97,11 @@ impl CodeRepo {
 
     fn git_err(&self, e: GitError) -> UpstreamError {
         match e {
-            GitError::Timeout { .. } => UpstreamError::Timeout(format!("{}: {e}", self.repo.url)),
+            GitError::Timeout { .. } => {
+                UpstreamError::Timeout(format!("{}: {e}", crate::redact::redact(&self.repo.url)))
+            }
             other => UpstreamError::Transport {
-                url: self.repo.url.clone(),
+                url: crate::redact::redact(&self.repo.url).into_owned(),
                 reason: other.to_string(),
             },
         }
@@ -147,6 +149,9 @@ impl CodeRepo {
         Ok(out.into_iter().map(Option::flatten).collect())
     }
 
+    /// Two `git cat-file` runs: `--batch-check` for the kinds and sizes, then `--batch` for the
+    /// blobs small enough to want, with the output bounded by exactly what they add up to. A
+    /// repository cannot make agora read more than `MAX_FILE` per file.
     async fn read_files_git(
         &self,
         specs: &[String],
@@ -154,49 +159,91 @@ impl CodeRepo {
         if specs.is_empty() {
             return Ok(Vec::new());
         }
-        let mut input = Vec::new();
-        for s in specs {
-            input.extend_from_slice(s.as_bytes());
-            input.push(b'\n');
-        }
-        let args = ["cat-file", "--batch"];
+        let lines = |items: &mut dyn Iterator<Item = &str>| {
+            let mut input = Vec::new();
+            for s in items {
+                input.extend_from_slice(s.as_bytes());
+                input.push(b'\n');
+            }
+            input
+        };
+        let check_args = ["cat-file", "--batch-check"];
+        let input = lines(&mut specs.iter().map(String::as_str));
+        let check_limit = input.len() + specs.len() * 128;
         let out = self
             .git
-            .output(self.dir(), &args, Some(input), None)
+            .output(
+                self.dir(),
+                &check_args,
+                Some(input),
+                Sink::Memory(check_limit),
+            )
             .await
             .map_err(|e| self.git_err(e))?;
         if !out.status.success() {
-            return Err(self.git_err(super::git::failed(&args, &out)));
+            return Err(self.git_err(super::git::failed(&check_args, &out)));
+        }
+        // Per spec: the blob's object name and size, if it is a blob worth reading.
+        let text = String::from_utf8_lossy(&out.stdout);
+        let mut wanted: Vec<Option<(String, usize)>> = Vec::with_capacity(specs.len());
+        let mut checked = text.lines();
+        for _ in specs {
+            let line = checked
+                .next()
+                .ok_or_else(|| self.short_output("--batch-check"))?;
+            let f: Vec<&str> = line.split(' ').collect();
+            wanted.push(match f[..] {
+                [oid, "blob", size] => size
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| *n <= MAX_FILE)
+                    .map(|n| (oid.to_string(), n)),
+                _ => None,
+            });
+        }
+        let blobs: Vec<&(String, usize)> = wanted.iter().flatten().collect();
+        if blobs.is_empty() {
+            return Ok(vec![None; specs.len()]);
+        }
+        let batch_args = ["cat-file", "--batch"];
+        let input = lines(&mut blobs.iter().map(|(oid, _)| oid.as_str()));
+        let limit: usize = blobs.iter().map(|(oid, n)| n + oid.len() + 32).sum();
+        let out = self
+            .git
+            .output(self.dir(), &batch_args, Some(input), Sink::Memory(limit))
+            .await
+            .map_err(|e| self.git_err(e))?;
+        if !out.status.success() {
+            return Err(self.git_err(super::git::failed(&batch_args, &out)));
         }
         let data = out.stdout;
         let mut pos = 0;
-        let mut result = Vec::with_capacity(specs.len());
-        for _ in specs {
-            let Some(nl) = data[pos..].iter().position(|&b| b == b'\n') else {
-                return Err(self.git_err(GitError::Spawn {
-                    args: "cat-file --batch".into(),
-                    reason: "short output".into(),
-                }));
-            };
-            let header = String::from_utf8_lossy(&data[pos..pos + nl]).into_owned();
+        let mut bodies = Vec::with_capacity(blobs.len());
+        for (_, size) in &blobs {
+            let nl = data[pos..]
+                .iter()
+                .position(|&b| b == b'\n')
+                .ok_or_else(|| self.short_output("--batch"))?;
             pos += nl + 1;
-            let f: Vec<&str> = header.split(' ').collect();
-            match f[..] {
-                [_, kind, size] if f.len() == 3 && size.parse::<usize>().is_ok() => {
-                    let size: usize = size.parse().unwrap_or(0);
-                    let end = (pos + size).min(data.len());
-                    let body = data[pos..end].to_vec();
-                    pos = end + 1;
-                    if kind == "blob" && size <= MAX_FILE {
-                        result.push(Some(body));
-                    } else {
-                        result.push(None);
-                    }
-                }
-                _ => result.push(None),
+            let end = pos + size;
+            if end > data.len() {
+                return Err(self.short_output("--batch"));
             }
+            bodies.push(data[pos..end].to_vec());
+            pos = end + 1;
         }
-        Ok(result)
+        let mut bodies = bodies.into_iter();
+        Ok(wanted
+            .iter()
+            .map(|w| w.as_ref().and_then(|_| bodies.next()))
+            .collect())
+    }
+
+    fn short_output(&self, mode: &str) -> UpstreamError {
+        self.git_err(GitError::Spawn {
+            args: format!("cat-file {mode}"),
+            reason: "short output".into(),
+        })
     }
 
     async fn read_file(&self, rev: &str, path: &str) -> Result<Option<Vec<u8>>, UpstreamError> {
@@ -265,7 +312,7 @@ impl CodeRepo {
                     "--",
                 ],
                 None,
-                None,
+                Sink::Memory(4096),
             )
             .await
             .map_err(|e| self.git_err(e))?;
@@ -544,7 +591,7 @@ impl CodeRepo {
                         self.dir(),
                         &["merge-base", "--is-ancestor", &spec, &info.hash],
                         None,
-                        None,
+                        Sink::Memory(4096),
                     )
                     .await
                     .map_err(|e| self.git_err(e))?;
@@ -623,12 +670,13 @@ impl CodeRepo {
         } else {
             resolved.rev.ref_name.as_deref()
         };
+        let url = crate::redact::redact(&self.repo.url);
         let json = InfoJson {
             version: &resolved.version,
             time,
             origin: Origin {
                 vcs: "git",
-                url: &self.repo.url,
+                url: &url,
                 subdir: &self.layout.code_dir,
                 hash: &resolved.rev.hash,
                 ref_name,

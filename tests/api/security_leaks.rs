@@ -1,0 +1,242 @@
+//! Nothing leaks and nothing odd passes: credentials in configured URLs never reach a client, a
+//! log, a metric or the store; queries reach upstreams escaped, and what the go command could not
+//! have sent is refused before any network call; readiness says nothing about the database to
+//! strangers; imports never follow links.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+use crate::fixture::go_fixture;
+use crate::helpers::{pg_store, spawn_app, spawn_app_with, sqlite_store};
+use crate::scripted::{Act, Scripted};
+use crate::upstream::TestUpstream;
+
+const PASSWORD: &str = "hunter2-upstream-secret";
+
+fn with_credentials(url: &str) -> String {
+    url.replacen("http://", &format!("http://agora:{PASSWORD}@"), 1)
+}
+
+fn clean(what: &str, text: &[u8]) {
+    let text = String::from_utf8_lossy(text);
+    assert!(
+        !text.contains(PASSWORD),
+        "{what} shows the password: {text}"
+    );
+}
+
+#[sqlx::test(migrations = "migrations/postgres")]
+async fn upstream_credentials_never_leave_the_server(pool: sqlx::PgPool) {
+    // An upstream that fails, and says something of its own in its error body.
+    let failing = Scripted::start(
+        "127.0.0.1",
+        vec![(
+            "/",
+            Act::text(500, "internal detail: stack trace at db.corp:5432"),
+        )],
+    );
+    let app = spawn_app(sqlite_mem().await, &with_credentials(&failing.url())).await;
+    let (status, body) = app.fetch("/example.com/m/@v/v1.0.0.info").await;
+    assert_eq!(status, 502);
+    clean("an error body", &body);
+    assert!(
+        !String::from_utf8_lossy(&body).contains("stack trace"),
+        "the upstream's body was passed on: {}",
+        String::from_utf8_lossy(&body)
+    );
+    // A refused connection (reqwest's own error text would carry the URL).
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let dead = format!(
+        "http://127.0.0.1:{}",
+        closed.local_addr().expect("addr").port()
+    );
+    drop(closed);
+    let app = spawn_app(sqlite_mem().await, &with_credentials(&dead)).await;
+    let (status, body) = app.fetch("/example.com/m/@v/list").await;
+    assert_eq!(status, 502);
+    clean("a transport error", &body);
+
+    // A working upstream: the stored source, the admin answer and the metrics stay clean.
+    let upstream = TestUpstream::start(go_fixture().tree.clone());
+    let store = pg_store(pool);
+    let app = spawn_app(store.clone(), &with_credentials(&upstream.url())).await;
+    let (status, _) = app.fetch("/github.com/agoratest/big/@v/v1.0.0.mod").await;
+    assert_eq!(status, 200);
+    let admin = app.token("ops", "admin").await;
+    let (_, versions) = app.fetch_as("/admin/versions", &admin).await;
+    clean("/admin/versions", &versions);
+    let rows = store
+        .catalog(&agora::store::CatalogQuery {
+            limit: 10,
+            include_hidden: true,
+            ..Default::default()
+        })
+        .await
+        .expect("catalog");
+    assert_eq!(rows.len(), 1);
+    clean("the stored source", rows[0].source.as_bytes());
+    assert!(
+        rows[0].source.contains("***@127.0.0.1"),
+        "{}",
+        rows[0].source
+    );
+    clean("/metrics", &app.fetch("/metrics").await.1);
+}
+
+/// A fresh in-memory SQLite store.
+async fn sqlite_mem() -> std::sync::Arc<dyn agora::store::Store> {
+    let pool = sqlx::SqlitePool::connect("sqlite::memory:")
+        .await
+        .expect("sqlite");
+    sqlx::migrate!("migrations/sqlite")
+        .run(&pool)
+        .await
+        .expect("migrate");
+    sqlite_store(pool)
+}
+
+#[test]
+fn the_startup_log_masks_upstream_credentials() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let db = format!("sqlite://{}", data.path().join("a.db").display());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_agora"))
+        .arg("serve")
+        .env("AGORA_LISTEN", "127.0.0.1:0")
+        .env("AGORA_DATABASE_URL", &db)
+        .env("AGORA_DATA_DIR", data.path())
+        .env(
+            "AGORA_UPSTREAM",
+            format!("https://agora:{PASSWORD}@proxy.example,direct"),
+        )
+        .env(
+            "AGORA_SUMDB__UPSTREAM",
+            format!("sum.golang.org=https://u:{PASSWORD}@sum.example"),
+        )
+        .env("AGORA_LOG__LEVEL", "debug")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn agora");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut seen = Vec::new();
+    for line in BufReader::new(stdout).lines() {
+        let line = line.expect("read");
+        let done = line.contains("agora serving");
+        seen.push(line);
+        if done {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let out = child.wait_with_output().expect("wait");
+    let all = format!(
+        "{}\n{}",
+        seen.join("\n"),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(all.contains("agora serving"), "{all}");
+    assert!(all.contains("***@proxy.example"), "{all}");
+    clean("the startup log", all.as_bytes());
+}
+
+#[sqlx::test(migrations = "migrations/sqlite")]
+async fn queries_reach_the_upstream_escaped_or_not_at_all(pool: sqlx::SqlitePool) {
+    let upstream = Scripted::start("127.0.0.1", vec![("/", Act::text(404, "not found"))]);
+    let sumdb = Scripted::start("127.0.0.1", vec![("/", Act::text(404, "not found"))]);
+    let sumdb_upstream = format!("sum.golang.org={}", sumdb.url());
+    let app = spawn_app_with(
+        sqlite_store(pool),
+        &upstream.url(),
+        &[("AGORA_SUMDB__UPSTREAM", sumdb_upstream.as_str())],
+    )
+    .await;
+    // `#`, `?` and `%` are valid in the go command's queries: passed on percent-encoded.
+    for (asked, sent) in [
+        (
+            "/example.com/m/@v/v1.0.0%23x.info",
+            "/example.com/m/@v/v1.0.0%23x.info",
+        ),
+        (
+            "/example.com/m/@v/feature%25two.info",
+            "/example.com/m/@v/feature%25two.info",
+        ),
+        (
+            "/example.com/m/@v/a%20b.info",
+            "/example.com/m/@v/a%20b.info",
+        ),
+    ] {
+        let before = upstream.hits().len();
+        let (status, _) = app.fetch(asked).await;
+        assert_eq!(status, 404, "{asked}");
+        assert_eq!(upstream.hits()[before..], [sent.to_string()], "{asked}");
+    }
+    // What the go command never sends: refused here, never passed on.
+    let before = upstream.hits().len();
+    for bad in [
+        "/example.com/m/@v/v1.0.0-%C3%BC.info",
+        "/example.com/m/@v/a%3Fb.info",
+        "/example.com/m/@v/a%22b.info",
+        "/example.com/m/@v/..info",
+    ] {
+        assert_eq!(app.fetch(bad).await.0, 400, "{bad}");
+    }
+    assert_eq!(upstream.hits().len(), before, "{:?}", upstream.hits());
+    // Checksum database lookups: only valid module paths at canonical versions.
+    for bad in [
+        "/sumdb/sum.golang.org/lookup/example.com/m@v1.0.0%23x",
+        "/sumdb/sum.golang.org/lookup/example.com/m@v1.0.0%3Fx",
+        "/sumdb/sum.golang.org/lookup/example.com/m@master",
+        "/sumdb/sum.golang.org/lookup/example.com/m@v1.0.0%2523",
+    ] {
+        assert_eq!(app.fetch(bad).await.0, 400, "{bad}");
+    }
+    assert!(sumdb.hits().is_empty(), "{:?}", sumdb.hits());
+}
+
+#[sqlx::test(migrations = "migrations/postgres")]
+async fn readiness_tells_strangers_nothing_about_the_database(pool: sqlx::PgPool) {
+    let app = spawn_app(pg_store(pool.clone()), "off").await;
+    assert_eq!(app.fetch("/readyz").await.0, 200);
+    pool.close().await;
+    let (status, body) = app.fetch("/readyz").await;
+    assert_eq!(status, 503);
+    let text = String::from_utf8_lossy(&body).to_lowercase();
+    for word in [
+        "pool",
+        "closed",
+        "sqlx",
+        "postgres",
+        "127.0.0.1",
+        "connection",
+    ] {
+        assert!(!text.contains(word), "readiness says {word:?}: {text}");
+    }
+}
+
+#[sqlx::test(migrations = "migrations/sqlite")]
+async fn imports_never_follow_links(pool: sqlx::SqlitePool) {
+    let work = tempfile::tempdir().expect("tempdir");
+    let secret = work.path().join("secret.txt");
+    std::fs::write(&secret, "TOP-SECRET host file\n").expect("secret");
+    let tree = work.path().join("tree");
+    let src = go_fixture().tree.join("github.com/agoratest/big/@v");
+    let dst = tree.join("github.com/agoratest/big/@v");
+    std::fs::create_dir_all(&dst).expect("mkdir");
+    std::fs::copy(src.join("v1.0.0.zip"), dst.join("v1.0.0.zip")).expect("zip");
+    std::fs::copy(src.join("v1.0.0.info"), dst.join("v1.0.0.info")).expect("info");
+    std::os::unix::fs::symlink(&secret, dst.join("v1.0.0.mod")).expect("symlink");
+    // And a linked zip for another module.
+    let other = tree.join("github.com/agoratest/linked/@v");
+    std::fs::create_dir_all(&other).expect("mkdir");
+    std::os::unix::fs::symlink(src.join("v1.0.0.zip"), other.join("v1.0.0.zip")).expect("link");
+
+    let store = sqlite_store(pool);
+    let report = agora::transfer::import::import(store.clone(), &tree, "test")
+        .await
+        .expect("import");
+    assert_eq!(report.imported, 0, "{report:?}");
+    assert_eq!(report.failed.len(), 2, "{report:?}");
+    let text = format!("{report:?}");
+    assert!(!text.contains("TOP-SECRET"), "{text}");
+    assert!(text.contains("not a regular file"), "{text}");
+}
