@@ -4,16 +4,30 @@ CARGO ?= cargo
 # Query macros read the committed .sqlx/ data, so building needs no database.
 export SQLX_OFFLINE := true
 
-.PHONY: test lint fmt clippy sqlx-prepare bench run
+.PHONY: test lint fmt clippy sqlx-prepare bench run image-context nginx-check helm-check
 
-## Build once, then run every test (unit, store, end to end with the real go command).
+## Build once, then run every test (unit, store, end to end with the real go command), then the
+## deployment checks: the image's build context (built and run as the image runs it), nginx in
+## front of three replicas, and the Helm chart.
 test:
 	@export DATABASE_URL=$$(scripts/ensure-postgres.sh) && \
 	export AGORA_GO=$$(scripts/ensure-go.sh) && \
 	echo "DATABASE_URL=$$DATABASE_URL go=$$AGORA_GO" && \
 	$(CARGO) test --workspace --all-targets --no-fail-fast
+	CARGO=$(CARGO) scripts/image-context.sh
+	scripts/nginx-check.sh
 	scripts/helm-check.sh
 	scripts/fuzz-build.sh
+
+## The image's build context, built with the release profile as the Dockerfile builds it.
+image-context:
+	CARGO=$(CARGO) scripts/image-context.sh --release
+
+nginx-check:
+	scripts/nginx-check.sh
+
+helm-check:
+	scripts/helm-check.sh
 
 lint: fmt clippy
 

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Lints, renders and validates helm/agora with every values file in helm/agora/ci/, without a
 # helm binary or a cluster: helm-python-sdk embeds Helm's Go SDK; kubernetes-validate checks
-# the manifests against Kubernetes 1.33 schemas (strict); yamllint checks the rendered YAML.
+# the manifests (strict) against the lowest and highest Kubernetes the chart claims, jsonschema
+# the Prometheus Operator objects against scripts/schemas/; yamllint checks the rendered YAML.
 # The tools live in .tools/helm-venv (created on first run). Last line: "N passed, M failed";
 # the exit status is non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 VENV=.tools/helm-venv
-PINS="helm-python-sdk==0.2.2 kubernetes-validate==1.37.0 yamllint==1.38.0"
+PINS="helm-python-sdk==0.2.2 kubernetes-validate==1.37.0 jsonschema==4.26.0 yamllint==1.38.0"
 PYTHON=${PYTHON:-python3}
 
 # Reuse the venv when it was built with exactly these pins; otherwise (re)build it.

@@ -2,13 +2,18 @@
 
 For every values file in helm/agora/ci/*-values.yaml: helm lint, helm template (the Helm 4 Go
 SDK embedded in helm-python-sdk, no helm binary), yamllint on the output, kubernetes-validate
---strict against Kubernetes 1.33.0, and assertions on the rendered objects. Files in
-helm/agora/ci/invalid/ must be rejected by values.schema.json. Prints "N passed, M failed".
+--strict against the lowest and the highest Kubernetes version the chart claims (Chart.yaml's
+kubeVersion, capped at the newest kubernetes-validate knows), the Prometheus Operator kinds
+(ServiceMonitor, PrometheusRule) against the vendored CRD schemas in scripts/schemas/, and
+assertions on the rendered objects. Every agora_* metric an alert or the dashboard uses must
+exist in src/telemetry/metrics.rs. Files in helm/agora/ci/invalid/ must be rejected by
+values.schema.json. Prints "N passed, M failed".
 """
 
 from __future__ import annotations
 
 import base64
+import json
 import re
 import sys
 import time
@@ -17,8 +22,10 @@ from pathlib import Path
 from typing import Any, Callable
 
 import helm_python as helm
+import jsonschema
 import kubernetes_validate
 import yaml
+from kubernetes_validate import utils as kv_utils
 from kubernetes_validate.utils import SchemaNotFoundError, ValidationError
 from yamllint import linter
 from yamllint.config import YamlLintConfig
@@ -26,10 +33,33 @@ from yamllint.config import YamlLintConfig
 ROOT = Path(__file__).resolve().parent.parent
 CHART = ROOT / "helm" / "agora"
 OUT = ROOT / ".tools" / "helm-out"
-KUBE_VERSION = "1.33.0"
 RELEASE, NAMESPACE = "agora", "goproxy"
-# CRDs that kubernetes-validate has no schema for; asserted structurally below instead.
-NO_SCHEMA_KINDS = {"ServiceMonitor"}
+
+
+def kube_versions() -> list[str]:
+    """The lowest and the highest Kubernetes version the chart claims (Chart.yaml kubeVersion,
+    e.g. ">=1.27.0-0"), the highest capped at the newest version kubernetes-validate has."""
+    claim = yaml.safe_load((CHART / "Chart.yaml").read_text())["kubeVersion"]
+    low = re.search(r">=\s*v?(\d+)\.(\d+)", claim)
+    if not low:
+        raise SystemExit(f"Chart.yaml kubeVersion {claim!r} has no >= lower bound")
+    known = sorted({tuple(map(int, v.split(".")[:2])) for v in kv_utils.all_versions()})
+    high = re.search(r"<\s*v?(\d+)\.(\d+)", claim)
+    top = max(v for v in known if not high or v < (int(high.group(1)), int(high.group(2))))
+    bottom = (int(low.group(1)), int(low.group(2)))
+    if bottom not in known:
+        raise SystemExit(f"kubernetes-validate has no schemas for {bottom}, the chart's lowest Kubernetes")
+    return [f"{bottom[0]}.{bottom[1]}.0", f"{top[0]}.{top[1]}.0"]
+
+
+KUBE_VERSIONS = kube_versions()
+# CRD kinds kubernetes-validate has no schema for: validated against vendored JSON schemas.
+SCHEMAS = ROOT / "scripts" / "schemas"
+CRD_SCHEMAS = {
+    ("monitoring.coreos.com/v1", "ServiceMonitor"): SCHEMAS / "servicemonitor_v1.json",
+    ("monitoring.coreos.com/v1", "PrometheusRule"): SCHEMAS / "prometheusrule_v1.json",
+}
+CRD_VALIDATORS = {k: jsonschema.Draft7Validator(json.loads(p.read_text())) for k, p in CRD_SCHEMAS.items()}
 
 # Rendered manifests follow toYaml's style (unindented sequences, long lines); lint for
 # syntax, duplicate keys and stray whitespace, not for style.
@@ -46,6 +76,23 @@ rules:
 )
 
 CONFIG_RS = ROOT / "src" / "config.rs"
+METRICS_RS = ROOT / "src" / "telemetry" / "metrics.rs"
+OPERATIONS_MD = ROOT / "docs" / "operations.md"
+
+
+def exported_metrics(src: str) -> set[str]:
+    """The series names src/telemetry/metrics.rs exports: its registry prefixes "agora_", and a
+    histogram also has _bucket, _sum and _count series."""
+    prefix = re.search(r'Registry::new_custom\(Some\("(\w+)"', src).group(1) + "_"
+    names = set()
+    for kind, name in re.findall(r'\b(HistogramOpts|Opts|IntCounter|IntGauge|Counter|Gauge)::new\(\s*"([a-z0-9_]+)"', src):
+        names.add(prefix + name)
+        if kind == "HistogramOpts":
+            names |= {f"{prefix}{name}_{s}" for s in ("bucket", "sum", "count")}
+    return names
+
+
+METRICS = exported_metrics(METRICS_RS.read_text())
 # Set outside the AGORA_* ConfigMap: the database URL comes from a Secret (secretKeyRef).
 FROM_SECRET = {"AGORA_DATABASE_URL"}
 # Not settings of the binary, but variables the ConfigMap must also carry.
@@ -244,6 +291,58 @@ def common(label: str, r: Rendered) -> None:
                      (("pre-install,pre-upgrade", "0", "before-hook-creation,hook-succeeded"), ["migrate"])))
     check(f"{label}: Job has the same restrictive securityContext",
           lambda: eq(container(r, "Job")["securityContext"], sc))
+    selector = dep["spec"]["selector"]["matchLabels"]
+    others = {f"{o['kind']}/{o['metadata']['name']}": t for o in r.objects for t in [pod_template(o)]
+              if t is not None and o["kind"] != "Deployment"}
+    check(f"{label}: no other pod ({', '.join(sorted(others))}) carries the Deployment's selector labels (PDB/HPA)",
+          lambda: eq([k for k, t in others.items()
+                      if all(t["metadata"]["labels"].get(lk) == lv for lk, lv in selector.items())], []))
+    check(f"{label}: every pod has enableServiceLinks: false",
+          lambda: eq({k: t["spec"].get("enableServiceLinks") for k, t in others.items()}
+                     | {"Deployment": pod.get("enableServiceLinks")},
+                     {k: False for k in [*others, "Deployment"]}))
+    check(f"{label}: readiness probe timeout exceeds AGORA_DATABASE__READINESS_TIMEOUT_MS",
+          lambda: c["readinessProbe"]["timeoutSeconds"] * 1000 > int(config(r)["AGORA_DATABASE__READINESS_TIMEOUT_MS"]))
+    check(f"{label}: OTLP protocol is one agora speaks, the same in OTEL_* and AGORA_OTEL__*",
+          lambda: eq((config(r)["AGORA_OTEL__PROTOCOL"] in ("http/protobuf", "grpc"),
+                      config(r).get("OTEL_EXPORTER_OTLP_PROTOCOL", config(r)["AGORA_OTEL__PROTOCOL"])),
+                     (True, config(r)["AGORA_OTEL__PROTOCOL"])))
+    check(f"{label}: every agora_* series in alerts and dashboards exists in src/telemetry/metrics.rs",
+          lambda: eq(sorted(used_metrics(r) - METRICS), []))
+    tests = r.all("Pod")
+    if tests:
+        t = tests[0]
+        script = t["spec"]["containers"][0]["command"][-1]
+        asks = ("/readyz" in script and "/@v/list" in script if not config(r)["AGORA_TLS__CERT_FILE"]
+                else "accepts connections" in script and "/readyz" not in script)  # bash speaks no TLS
+        check(f"{label}: helm test pod (hook test) runs the agora image and asks /readyz and a list (https: connects)",
+              lambda: eq((t["metadata"]["annotations"]["helm.sh/hook"], t["spec"]["containers"][0]["image"],
+                          t["spec"]["restartPolicy"], "/dev/tcp/" in script, asks),
+                         ("test", c["image"], "Never", True, True)))
+        check(f"{label}: helm test pod runs as the same non-root user, read-only",
+              lambda: eq((t["spec"]["securityContext"]["runAsUser"], t["spec"]["containers"][0]["securityContext"]),
+                         (10001, sc)))
+
+
+def pod_template(o: dict) -> dict | None:
+    """The pod (template) of a workload object, or None."""
+    if o["kind"] in ("Deployment", "Job"):
+        return o["spec"]["template"]
+    if o["kind"] == "CronJob":
+        return o["spec"]["jobTemplate"]["spec"]["template"]
+    if o["kind"] == "Pod":
+        return o
+    return None
+
+
+def used_metrics(r: Rendered) -> set[str]:
+    """agora_* series named by the PrometheusRule's expressions and the dashboard's queries."""
+    exprs = [rule["expr"] for o in r.all("PrometheusRule") for g in o["spec"]["groups"] for rule in g["rules"]]
+    for cm in r.all("ConfigMap"):
+        for key, text in (cm.get("data") or {}).items():
+            if key.endswith(".json"):
+                exprs += [t["expr"] for p in json.loads(text)["panels"] for t in p.get("targets", [])]
+    return {m for e in exprs for m in re.findall(r"\bagora_[a-z0-9_]+", str(e))}
 
 
 def pod_annotations(r: Rendered) -> dict:
@@ -278,6 +377,26 @@ def specific_default(r: Rendered) -> None:
     check(f"{L}: every setting defaults to the binary's default (src/config.rs) but {', '.join(CHART_DIFFERS)}",
           lambda: eq({k: (config(r).get(env_name(k)), v) for k, v in defaults.items()
                       if k not in CHART_DIFFERS and config(r).get(env_name(k)) != v}, {}))
+    dep = r.one("Deployment")
+    spread = dep["spec"]["template"]["spec"]["topologySpreadConstraints"]
+    check(f"{L}: pods spread across zones, then nodes (ScheduleAnyway, current ReplicaSet only)",
+          lambda: eq([(t["topologyKey"], t["maxSkew"], t["whenUnsatisfiable"], t["labelSelector"]["matchLabels"],
+                       t["matchLabelKeys"]) for t in spread],
+                     [(k, 1, "ScheduleAnyway", dep["spec"]["selector"]["matchLabels"], ["pod-template-hash"])
+                      for k in ("topology.kubernetes.io/zone", "kubernetes.io/hostname")]))
+    check(f"{L}: the selector names the server component; the migration pods are component migrate",
+          lambda: eq((dep["spec"]["selector"]["matchLabels"].get("app.kubernetes.io/component"),
+                      r.one("Job")["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/component"]),
+                     ("server", "migrate")))
+    check(f"{L}: no NetworkPolicy, PrometheusRule, CronJob; a helm test pod listing golang.org/x/text",
+          lambda: eq(([o["kind"] for o in r.objects if o["kind"] in ("NetworkPolicy", "PrometheusRule", "CronJob")],
+                      "/golang.org/x/text/@v/list" in r.one("Pod")["spec"]["containers"][0]["command"][-1]), ([], True)))
+    check(f"{L}: readiness pool timeout 1000 ms under a 3 s probe; publish patterns default to config.private",
+          lambda: eq((config(r)["AGORA_DATABASE__READINESS_TIMEOUT_MS"], container(r)["readinessProbe"]["timeoutSeconds"],
+                      config(r)["AGORA_ADMIN__PUBLISH_PATTERNS"]), ("1000", 3, "")))
+    check(f"{L}: no OTLP endpoint, so no OTEL_EXPORTER_OTLP_*; protocol http/protobuf",
+          lambda: eq(([k for k in config(r) if k.startswith("OTEL_EXPORTER_OTLP")], config(r)["AGORA_OTEL__PROTOCOL"]),
+                     ([], "http/protobuf")))
     check(f"{L}: no rules file, no TLS, no policy ConfigMap or volumes",
           lambda: eq((config(r)["AGORA_POLICY__RULES_FILE"], config(r)["AGORA_TLS__CERT_FILE"],
                       config(r)["AGORA_TLS__KEY_FILE"], [o["metadata"]["name"] for o in r.all("ConfigMap")],
@@ -388,14 +507,133 @@ def specific_private(r: Rendered) -> None:
                      ("https", "agora.goproxy.svc")))
     check(f"{L}: NOTES mention client auth tokens",
           lambda: "agora token create" in r.notes())
+    ann = r.one("Ingress")["metadata"]["annotations"]
+    check(f"{L}: the Ingress accepts bodies as large as admin.maxPublishBytes, streamed",
+          lambda: eq((ann["nginx.ingress.kubernetes.io/proxy-body-size"], ann["nginx.ingress.kubernetes.io/proxy-request-buffering"]),
+                     (f"{int(cfg['AGORA_ADMIN__MAX_PUBLISH_BYTES']) >> 20}m", "off")))
     check(f"{L}: NOTES print the https GOPROXY line and GONOSUMDB",
           lambda: "export GOPROXY=https://goproxy.example.com" in r.notes() and "GONOSUMDB" in r.notes())
+
+
+def agora_pods(r: Rendered) -> dict[str, dict]:
+    """The pod specs that run agora against the database: replicas, migration Job, retention CronJob."""
+    return {o["kind"]: pod_template(o)["spec"] for o in r.objects if o["kind"] in ("Deployment", "Job", "CronJob")}
+
+
+def specific_all_features(r: Rendered) -> None:
+    L = "all-features"
+    pods = agora_pods(r)
+    check(f"{L}: replicas, migration Job and retention CronJob all run", lambda: eq(sorted(pods), ["CronJob", "Deployment", "Job"]))
+    check(f"{L}: extraEnv, extraEnvFrom, extraVolumes and extraVolumeMounts reach every agora container",
+          lambda: eq({k: ("SSL_CERT_DIR" in env_of(p["containers"][0]),
+                          {"secretRef": {"name": "agora-extra-env"}} in p["containers"][0].get("envFrom", []),
+                          any(v["name"] == "corp-ca" and v["secret"]["secretName"] == "corp-ca" for v in p["volumes"]),
+                          any(m["name"] == "corp-ca" and m["mountPath"] == "/etc/agora/corp-ca" and m["readOnly"]
+                              for m in p["containers"][0]["volumeMounts"])) for k, p in pods.items()},
+                     {k: (True, True, True, True) for k in pods}))
+    check(f"{L}: initContainers, podLabels and podAnnotations on the serving pods only",
+          lambda: eq({k: ([c["name"] for c in p.get("initContainers", [])],) for k, p in pods.items()}
+                     | {"labels": [o["kind"] for o in r.objects if (t := pod_template(o)) and t["metadata"]["labels"].get("team")],
+                        "annotations": [o["kind"] for o in r.objects if (t := pod_template(o))
+                                        and (t["metadata"].get("annotations") or {}).get("example.com/owner")]},
+                     {"Deployment": (["wait-for-db"],), "Job": ([],), "CronJob": ([],),
+                      "labels": ["Deployment"], "annotations": ["Deployment"]}))
+    check(f"{L}: topologySpreadConstraints as given replace the defaults",
+          lambda: eq([(t["topologyKey"], t["whenUnsatisfiable"]) for t in
+                      r.one("Deployment")["spec"]["template"]["spec"]["topologySpreadConstraints"]],
+                     [("topology.kubernetes.io/zone", "DoNotSchedule")]))
+    cfg = config(r)
+    check(f"{L}: OTLP over gRPC to :4317; readiness 1500 ms under a 2 s probe; publish patterns passed on",
+          lambda: eq((cfg["OTEL_EXPORTER_OTLP_PROTOCOL"], cfg["AGORA_OTEL__PROTOCOL"], cfg["OTEL_EXPORTER_OTLP_ENDPOINT"],
+                      cfg["AGORA_DATABASE__READINESS_TIMEOUT_MS"], container(r)["readinessProbe"]["timeoutSeconds"],
+                      cfg["AGORA_ADMIN__PUBLISH_PATTERNS"]),
+                     ("grpc", "grpc", "http://otel-collector.observability.svc:4317", "1500", 2,
+                      "git.example.com/*,example.com/internal/*")))
+    np = r.one("NetworkPolicy")["spec"]
+    release = {"app.kubernetes.io/name": "agora", "app.kubernetes.io/instance": "agora"}
+    check(f"{L}: NetworkPolicy covers every pod of the release, ingress and egress",
+          lambda: eq((np["podSelector"]["matchLabels"], np["policyTypes"]), (release, ["Ingress", "Egress"])))
+    check(f"{L}: ingress only to port http, from the release's pods, the ingress controller and Prometheus",
+          lambda: eq((len(np["ingress"]), np["ingress"][0]["ports"], np["ingress"][0]["from"][0],
+                      [f["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"] for f in np["ingress"][0]["from"][1:]]),
+                     (1, [{"port": "http", "protocol": "TCP"}], {"podSelector": {"matchLabels": release}},
+                      ["ingress-nginx", "monitoring"])))
+    eg = {tuple((p["port"], p["protocol"]) for p in e["ports"]): e.get("to") for e in np["egress"]}
+    check(f"{L}: egress to kube-dns on UDP and TCP 53",
+          lambda: eq(eg[((53, "UDP"), (53, "TCP"))][0]["podSelector"]["matchLabels"], {"k8s-app": "kube-dns"}))
+    check(f"{L}: egress to PostgreSQL 5432 (any address), upstreams on 443 and 22 outside private ranges",
+          lambda: eq((eg[((5432, "TCP"),)], [(b["ipBlock"]["cidr"], "10.0.0.0/8" in b["ipBlock"]["except"] or "fc00::/7" in b["ipBlock"]["except"])
+                                             for b in eg[((443, "TCP"), (22, "TCP"))]]),
+                     (None, [("0.0.0.0/0", True), ("::/0", True)])))
+    check(f"{L}: egress to the OTLP collector on 4317 (observability), the hook on 8443, the release's server pods on http",
+          lambda: eq((eg[((4317, "TCP"),)][0]["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"],
+                      ((8443, "TCP"),) in eg, eg[(("http", "TCP"),)][0]["podSelector"]["matchLabels"]),
+                     ("observability", True, r.one("Deployment")["spec"]["selector"]["matchLabels"])))
+    rules = {rule.get("alert"): rule for rule in r.one("PrometheusRule")["spec"]["groups"][0]["rules"]}
+    builtin = ["AgoraTargetDown", "AgoraHighErrorRatio", "AgoraUpstreamFailureRatio", "AgoraFetchLockWaitHigh",
+               "AgoraDatabasePoolSaturated", "AgoraChecksumMismatch"]
+    check(f"{L}: PrometheusRule alerts: {', '.join(builtin)} and the additional rule",
+          lambda: eq(sorted(rules), sorted(builtin + ["AgoraFetchLockTimeouts"])))
+    check(f"{L}: every built-in alert is scoped to this release's job and namespace, with a severity and summary",
+          lambda: eq([a for a in builtin if 'job="agora", namespace="goproxy"' not in rules[a]["expr"]
+                      or not rules[a]["labels"].get("severity") or not rules[a]["annotations"].get("summary")], []))
+    check(f"{L}: alert thresholds come from values (error ratio 0.02); the rule carries release: prometheus",
+          lambda: eq(("> 0.02" in rules["AgoraHighErrorRatio"]["expr"], r.one("PrometheusRule")["metadata"]["labels"]["release"]),
+                     (True, "prometheus")))
+    check(f"{L}: docs/operations.md explains every built-in alert",
+          lambda: eq([a for a in builtin if a not in OPERATIONS_MD.read_text()], []))
+    dash = r.one("ConfigMap", "agora-dashboard")
+    board = json.loads(dash["data"]["agora.json"])
+    check(f"{L}: Grafana dashboard ConfigMap in namespace monitoring, labelled for the sidecar",
+          lambda: eq((dash["metadata"]["namespace"], dash["metadata"]["labels"]["grafana_dashboard"],
+                      dash["metadata"]["annotations"]["grafana_folder"]), ("monitoring", "1", "Agora")))
+    check(f"{L}: the dashboard is valid JSON with a uid, a data source variable and queries on every panel",
+          lambda: eq((board["uid"], [v["name"] for v in board["templating"]["list"]][0],
+                      [p["title"] for p in board["panels"] if p["type"] != "row" and not p.get("targets")],
+                      len([p for p in board["panels"] if p["type"] != "row"]) >= 10),
+                     ("agora-goproxy", "datasource", [], True)))
+    cron = r.one("CronJob")
+    cpod = pod_template(cron)["spec"]
+    check(f"{L}: retention CronJob: schedule and zone, agora retention --days 180 --apply, never two at once",
+          lambda: eq((cron["spec"]["schedule"], cron["spec"]["timeZone"], cpod["containers"][0]["args"],
+                      cron["spec"]["concurrencyPolicy"], cpod["restartPolicy"]),
+                     ("30 2 * * 0", "Europe/Berlin", ["retention", "--days", "180", "--apply"], "Forbid", "Never")))
+    check(f"{L}: retention reads the database URL from the Secret and the replicas' settings",
+          lambda: eq((tuple(env_of(cpod["containers"][0])["AGORA_DATABASE_URL"]["valueFrom"]["secretKeyRef"].values()),
+                      cpod["containers"][0]["envFrom"][0]["configMapRef"]["name"],
+                      env_of(cpod["containers"][0])["USER"]["value"], cpod["containers"][0]["securityContext"]),
+                     (("agora-database", "database-url"), RELEASE, "retention-cronjob", container(r)["securityContext"])))
+    check(f"{L}: helm test lists the configured module, escaped",
+          lambda: '"/github.com/!burnt!sushi/toml/@v/list"' in r.one("Pod")["spec"]["containers"][0]["command"][-1])
+    check(f"{L}: ServiceMonitor and PrometheusRule both rendered",
+          lambda: eq(sorted(o["kind"] for o in r.objects if o["apiVersion"] == "monitoring.coreos.com/v1"),
+                     ["PrometheusRule", "ServiceMonitor"]))
+
+
+def specific_external_pg_ca(r: Rendered) -> None:
+    L = "external-postgres-ca"
+    pods = agora_pods(r)
+    check(f"{L}: the CA ConfigMap is mounted read-only at /etc/agora/db-ca in the replicas, the migration Job and retention",
+          lambda: eq({k: ([v["configMap"] for v in p["volumes"] if v["name"] == "db-ca"],
+                          [(m["mountPath"], m["readOnly"]) for m in p["containers"][0]["volumeMounts"] if m["name"] == "db-ca"],
+                          env_of(p["containers"][0])["PGSSLROOTCERT"]["value"]) for k, p in pods.items()},
+                     {k: ([{"name": "postgres-ca", "items": [{"key": "ca.crt", "path": "ca.crt"}]}],
+                          [("/etc/agora/db-ca", True)], "/etc/agora/db-ca/ca.crt") for k in ("Deployment", "Job", "CronJob")}))
+    check(f"{L}: every database client reads existingSecret agora-db, the chart creates no database Secret",
+          lambda: eq(({k: tuple(env_of(p["containers"][0])["AGORA_DATABASE_URL"]["valueFrom"]["secretKeyRef"].values())
+                       for k, p in pods.items()}, r.all("Secret")),
+                     ({k: ("agora-db", "database-url") for k in pods}, [])))
+    db = [e for e in r.one("NetworkPolicy")["spec"]["egress"] if e["ports"] == [{"port": 5432, "protocol": "TCP"}]]
+    check(f"{L}: NetworkPolicy lets PostgreSQL through only to its address",
+          lambda: eq([e["to"] for e in db], [[{"ipBlock": {"cidr": "10.20.0.15/32"}}]]))
 
 
 CASES = {
     "default-values.yaml": specific_default,
     "lb-hpa-values.yaml": specific_lb_hpa,
     "existing-secret-private-git-ingress-values.yaml": specific_private,
+    "all-features-values.yaml": specific_all_features,
+    "external-postgres-ca-values.yaml": specific_external_pg_ca,
 }
 
 
@@ -403,22 +641,29 @@ def render(chart: helm.Chart, values: dict) -> Rendered:
     return Rendered(chart.render(values, name=RELEASE, namespace=NAMESPACE, is_install=True))
 
 
-def kube_validate(r: Rendered) -> bool:
-    errors, skipped = [], []
+def kube_validate(r: Rendered, version: str) -> bool:
+    errors = []
     for o in r.objects:
-        if o["kind"] in NO_SCHEMA_KINDS:
-            skipped.append(o["kind"])
+        if (o["apiVersion"], o["kind"]) in CRD_VALIDATORS:
             continue
         try:
-            kubernetes_validate.validate(o, KUBE_VERSION, strict=True)
+            kubernetes_validate.validate(o, version, strict=True)
         except ValidationError as e:
             errors.append(f"{o['kind']}/{o['metadata']['name']}: {'.'.join(map(str, e.path))}: {e.message}")
         except SchemaNotFoundError as e:
             errors.append(f"no schema: {e.message}")
-    if skipped:
-        print(f"      (skipped {', '.join(skipped)}: a CRD kind kubernetes-validate has no schema for)")
     if errors:
         raise AssertionError("; ".join(errors))
+    return True
+
+
+def crd_validate(r: Rendered) -> bool:
+    """ServiceMonitor and PrometheusRule objects against the vendored CRD schemas."""
+    errors = [f"{o['kind']}/{o['metadata']['name']}: {'.'.join(map(str, e.absolute_path))}: {e.message}"
+              for o in r.objects if (o["apiVersion"], o["kind"]) in CRD_VALIDATORS
+              for e in CRD_VALIDATORS[(o["apiVersion"], o["kind"])].iter_errors(o)]
+    if errors:
+        raise AssertionError("; ".join(errors[:10]))
     return True
 
 
@@ -436,18 +681,35 @@ def main() -> int:
     for name, specific in CASES.items():
         label = name.removesuffix("-values.yaml")
         values = yaml.safe_load((CHART / "ci" / name).read_text()) or {}
-        check(f"{label}: helm lint (no warnings or errors)", lambda: lint_clean(values))
+        for version in KUBE_VERSIONS:
+            check(f"{label}: helm lint -k {version} (no warnings or errors)", lambda: lint_clean(values, version))
         r = check(f"{label}: renders", lambda: render(chart, values))
         if r is None:
             continue
         text = r.yaml_text()
         (OUT / f"{label}.yaml").write_text(text)
         check(f"{label}: yamllint on the rendered output", lambda: yamllint_clean(text))
-        check(f"{label}: kubernetes-validate --strict -k {KUBE_VERSION}", lambda: kube_validate(r))
+        for version in KUBE_VERSIONS:
+            check(f"{label}: kubernetes-validate --strict -k {version}", lambda: kube_validate(r, version))
+        crds = sorted({o["kind"] for o in r.objects if (o["apiVersion"], o["kind"]) in CRD_VALIDATORS})
+        if crds:
+            check(f"{label}: {', '.join(crds)} valid against the vendored CRD schemas (scripts/schemas/)",
+                  lambda: crd_validate(r))
         common(label, r)
         specific(r)
 
+    check("every helm/agora/ci/*-values.yaml has its assertions here", lambda: eq(
+        sorted(f.name for f in (CHART / "ci").glob("*-values.yaml")), sorted(CASES)))
     base = yaml.safe_load((CHART / "ci" / "default-values.yaml").read_text())
+    check("a readiness probe timeout not above config.database.readinessTimeoutMs fails the render", lambda: rejected(
+        lambda: render(chart, {**base, "config": {"database": {"readinessTimeoutMs": 3000}}}), "readinessTimeoutMs"))
+    check("otel.protocol grpc with an endpoint on the OTLP/HTTP port 4318 fails the render", lambda: rejected(
+        lambda: render(chart, {**base, "otel": {"endpoint": "http://collector:4318", "protocol": "grpc"}}), "4317"))
+    check("global accepts any object (the chart works as a subchart)", lambda: render(
+        chart, {**base, "global": {"imageRegistry": "r.example", "nested": {"any": [1, "two"]}}}) is not None)
+    check("defaultTopologySpread=false renders no spread constraints", lambda: eq(
+        "topologySpreadConstraints" in render(chart, {**base, "defaultTopologySpread": False}).one("Deployment")["spec"]["template"]["spec"],
+        False))
     check("a config change changes the pod's checksum/config (rolls the pods)", lambda: (
         pod_annotations(render(chart, base))["checksum/config"]
         != pod_annotations(render(chart, {**base, "config": {"upstream": "https://goproxy.io"}}))["checksum/config"]))
@@ -477,8 +739,8 @@ def main() -> int:
     return 1 if failed else 0
 
 
-def lint_clean(values: dict) -> bool:
-    report = helm.lint(CHART, values, strict=True, kube_version=f"v{KUBE_VERSION}")
+def lint_clean(values: dict, version: str) -> bool:
+    report = helm.lint(CHART, values, strict=True, kube_version=f"v{version}")
     bad = [m for m in report.get("messages") or [] if m["severity"] >= 2] + list(report.get("errors") or [])
     if bad:
         raise AssertionError(bad)

@@ -21,17 +21,36 @@
 {{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
 {{- end }}
 
-{{- define "agora.selectorLabels" -}}
+{{/* Every pod of the release: the serving replicas, the hook Jobs, the CronJob, the test pod. */}}
+{{- define "agora.releaseLabels" -}}
 app.kubernetes.io/name: {{ include "agora.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 
-{{- define "agora.labels" -}}
+{{/*
+The serving replicas only: the Deployment's selector, and so the Service's, the PDB's, the HPA's
+and the ServiceMonitor's. Other pods of the release carry another component, so the PDB and
+the HPA never count a migration, retention or test pod. (Chart 0.2.0 added the component to the
+selector; selectors are immutable, see docs/operations.md for the upgrade.)
+*/}}
+{{- define "agora.selectorLabels" -}}
+{{ include "agora.releaseLabels" . }}
+app.kubernetes.io/component: server
+{{- end }}
+
+{{/* Labels of every object, without a component (each template adds its own). */}}
+{{- define "agora.commonLabels" -}}
 helm.sh/chart: {{ include "agora.chart" . }}
-{{ include "agora.selectorLabels" . }}
+{{ include "agora.releaseLabels" . }}
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 app.kubernetes.io/part-of: agora
+{{- end }}
+
+{{/* Labels of the serving objects (Deployment, Service, ConfigMaps, Secrets, ...). */}}
+{{- define "agora.labels" -}}
+{{ include "agora.commonLabels" . }}
+app.kubernetes.io/component: server
 {{- end }}
 
 {{- define "agora.serviceAccountName" -}}
@@ -125,4 +144,32 @@ database-url
 {{/* HTTPS when the pod serves TLS, else HTTP (probes, ServiceMonitor). */}}
 {{- define "agora.scheme" -}}
 {{- if .Values.config.tls.existingSecret }}HTTPS{{ else }}HTTP{{ end }}
+{{- end }}
+
+{{/* The port of a URL: explicit, else 443 for https and 80 for http. */}}
+{{- define "agora.urlPort" -}}
+{{- $u := urlParse . }}
+{{- $hostport := splitList ":" $u.host }}
+{{- if gt (len $hostport) 1 }}{{ last $hostport }}{{ else if eq $u.scheme "https" }}443{{ else }}80{{ end }}
+{{- end }}
+
+{{/* Fails the render when the readiness probe would give up before agora's own timeout. */}}
+{{- define "agora.checkReadiness" -}}
+{{- $ms := int .Values.config.database.readinessTimeoutMs }}
+{{- if le (mul (int .Values.probes.readiness.timeoutSeconds) 1000) $ms }}
+{{- fail (printf "probes.readiness.timeoutSeconds (%d s) must exceed config.database.readinessTimeoutMs (%d ms): /readyz would time out in the kubelet first and the pod flap out of the Service" (int .Values.probes.readiness.timeoutSeconds) $ms) }}
+{{- end }}
+{{- end }}
+
+{{/* Fails the render when otel.protocol and the endpoint's well-known port disagree. */}}
+{{- define "agora.checkOtel" -}}
+{{- with .Values.otel.endpoint }}
+{{- $port := include "agora.urlPort" . }}
+{{- if and (eq $.Values.otel.protocol "grpc") (eq $port "4318") }}
+{{- fail "otel.protocol is grpc but otel.endpoint uses 4318, the OTLP/HTTP port (gRPC is 4317)" }}
+{{- end }}
+{{- if and (eq $.Values.otel.protocol "http/protobuf") (eq $port "4317") }}
+{{- fail "otel.protocol is http/protobuf but otel.endpoint uses 4317, the OTLP/gRPC port (HTTP is 4318)" }}
+{{- end }}
+{{- end }}
 {{- end }}
