@@ -64,6 +64,9 @@ pub struct DatabaseSettings {
     /// Connections for storing fetched versions, kept apart so hits never queue behind misses.
     pub fill_connections: u32,
     pub acquire_timeout_secs: u64,
+    /// `/readyz` asks the database through a pool of its own and gives up after this long, so a
+    /// busy serving pool never makes a replica look dead.
+    pub readiness_timeout_ms: u64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -142,9 +145,35 @@ pub struct LogSettings {
 /// `OTEL_TRACES_SAMPLER` (and the rest of the `OTEL_*` family) override these.
 #[derive(Debug, Deserialize)]
 pub struct OtelSettings {
-    /// OTLP/HTTP base URL, e.g. `http://jaeger:4318`; none turns export off.
+    /// OTLP collector URL, e.g. `http://jaeger:4318` (http/protobuf) or `http://jaeger:4317`
+    /// (grpc); none turns export off.
     pub endpoint: Option<String>,
+    /// `grpc` or `http/protobuf` (`OTEL_EXPORTER_OTLP_PROTOCOL` wins).
+    pub protocol: OtlpProtocol,
     pub service_name: String,
+}
+
+/// The OTLP transports agora speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum OtlpProtocol {
+    #[serde(rename = "grpc")]
+    Grpc,
+    #[serde(rename = "http/protobuf")]
+    HttpProtobuf,
+}
+
+impl OtlpProtocol {
+    /// The standard names (`OTEL_EXPORTER_OTLP_PROTOCOL`); anything else is refused, never
+    /// silently replaced by another transport.
+    pub fn parse(name: &str) -> Result<Self, String> {
+        match name.trim() {
+            "grpc" => Ok(Self::Grpc),
+            "http/protobuf" => Ok(Self::HttpProtobuf),
+            other => Err(format!(
+                "OTLP protocol {other:?} is not supported: use grpc or http/protobuf"
+            )),
+        }
+    }
 }
 
 /// Rules per module pattern and the validation hook (docs/policy.md).
@@ -258,6 +287,7 @@ impl Settings {
             .set_default("database.max_connections", 16)?
             .set_default("database.fill_connections", 4)?
             .set_default("database.acquire_timeout_secs", 10)?
+            .set_default("database.readiness_timeout_ms", 1000)?
             .set_default("fetch.lock_wait_secs", 120)?
             .set_default("fetch.upstream_timeout_secs", 60)?
             .set_default("fetch.max_concurrent", 16)?
@@ -284,6 +314,7 @@ impl Settings {
             .set_default("log.format", "text")?
             .set_default("log.level", "info")?
             .set_default("otel.service_name", "agora")?
+            .set_default("otel.protocol", "http/protobuf")?
             .set_default("policy.rules_file", "")?
             .set_default("policy.reload_secs", 5)?
             .set_default("policy.hook_url", "")?
@@ -477,6 +508,7 @@ mod tests {
                 "postgres:// or sqlite://",
             ),
             (&[("AGORA_FETCH__LOCK_WAIT_SECS", "soon")], "lock_wait_secs"),
+            (&[("AGORA_OTEL__PROTOCOL", "http/json")], "http/json"),
         ];
         for (vars, want) in cases {
             let err = Settings::load_from(Sources {

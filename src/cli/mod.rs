@@ -86,7 +86,7 @@ pub fn run() -> ExitCode {
         Command::Serve { config, no_migrate } => Settings::load(config.config.as_deref())
             .map_err(anyhow::Error::from)
             .and_then(|settings| {
-                let telemetry = crate::telemetry::init(&settings.log, &settings.otel);
+                let telemetry = crate::telemetry::init(&settings.log, &settings.otel)?;
                 let result = actix_web::rt::System::new().block_on(serve(settings, !no_migrate));
                 telemetry.shutdown();
                 result
@@ -94,7 +94,7 @@ pub fn run() -> ExitCode {
         Command::Migrate { config } => Settings::load(config.config.as_deref())
             .map_err(anyhow::Error::from)
             .and_then(|settings| {
-                let telemetry = crate::telemetry::init(&settings.log, &settings.otel);
+                let telemetry = crate::telemetry::init(&settings.log, &settings.otel)?;
                 let result = actix_web::rt::System::new().block_on(migrate(settings));
                 telemetry.shutdown();
                 result

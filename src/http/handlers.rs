@@ -2,14 +2,13 @@
 
 use actix_web::body::SizedStream;
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use bytes::Bytes;
 use futures::TryStreamExt;
 
 use super::request::{self, ProxyRequest};
 use crate::error::ServiceError;
 use crate::service::{Answer, CacheResult, ProxyService, ZipBody};
-use crate::telemetry::RequestKind;
 use crate::telemetry::metrics::METRICS;
 
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
@@ -23,10 +22,8 @@ pub async fn proxy(
     service: web::Data<ProxyService>,
 ) -> Result<HttpResponse, ServiceError> {
     let parsed = request::parse(req.uri().path())?;
-    req.extensions_mut().insert(RequestKind(parsed.kind()));
     let span = tracing::Span::current();
     span.record("module", tracing::field::display(parsed.module()));
-    span.record("kind", parsed.kind());
     if let Some(v) = parsed.version() {
         span.record("version", v);
     }
@@ -101,19 +98,31 @@ pub async fn healthz() -> HttpResponse {
         .body("ok\n")
 }
 
-/// The database answers and its schema is current.
-pub async fn readyz(service: web::Data<ProxyService>) -> HttpResponse {
+/// How long `/readyz` may take: shorter than the readiness probe's own timeout.
+#[derive(Debug, Clone, Copy)]
+pub struct ReadinessTimeout(pub std::time::Duration);
+
+/// The database answers (through its own small pool) and its schema is current, within the
+/// readiness timeout.
+pub async fn readyz(
+    service: web::Data<ProxyService>,
+    timeout: Option<web::Data<ReadinessTimeout>>,
+) -> HttpResponse {
     let store = service.store();
-    let verdict = match store.ping().await {
-        Err(e) => Err(e.to_string()),
-        Ok(()) => match store.migrations_current().await {
+    let limit = timeout.map_or(std::time::Duration::from_secs(1), |t| t.0);
+    let check = async {
+        store.ping().await.map_err(|e| e.to_string())?;
+        match store.migrations_current().await {
             Ok(true) => Ok(()),
             Ok(false) => {
                 Err("database migrations are not current (run `agora migrate`)".to_string())
             }
             Err(e) => Err(e.to_string()),
-        },
+        }
     };
+    let verdict = tokio::time::timeout(limit, check)
+        .await
+        .unwrap_or_else(|_| Err(format!("the database did not answer within {limit:?}")));
     match verdict {
         Ok(()) => HttpResponse::Ok()
             .content_type("text/plain; charset=utf-8")

@@ -3,4 +3,6 @@
 pub mod error;
 pub mod handlers;
 pub mod request;
+pub mod route;
+pub mod span;
 pub mod startup;

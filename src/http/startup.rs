@@ -12,6 +12,7 @@ use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use tracing_actix_web::TracingLogger;
 
 use super::handlers;
+use super::span::RequestSpan;
 use crate::admin::access::AdminEnabled;
 use crate::auth::{self, Authenticator, Scope};
 use crate::config::Settings;
@@ -22,7 +23,6 @@ use crate::service::{ProxyService, ServiceOptions};
 use crate::store::{self, Store};
 use crate::sumdb::SumdbProxy;
 use crate::sumdb::verify::{SumdbVerifier, ZipVerifier};
-use crate::telemetry::RequestSpan;
 use crate::upstream::Upstream;
 use crate::upstream::chain::{Chain, Entry, Off};
 use crate::upstream::direct::git::GitOptions;
@@ -122,6 +122,9 @@ impl Application {
             hook,
         });
         let admin_enabled = AdminEnabled(settings.admin.enabled);
+        let readiness = web::Data::new(handlers::ReadinessTimeout(Duration::from_millis(
+            settings.database.readiness_timeout_ms.max(1),
+        )));
         let listener = TcpListener::bind(&settings.listen)
             .map_err(|e| anyhow::anyhow!("listening on {}: {e}", settings.listen))?;
         let port = listener.local_addr()?.port();
@@ -134,6 +137,7 @@ impl Application {
                 .app_data(authenticator.clone())
                 .app_data(publish.clone())
                 .app_data(admin_enabled)
+                .app_data(readiness.clone())
                 .configure(crate::admin::configure)
                 .route("/healthz", web::get().to(handlers::healthz))
                 .route("/readyz", web::get().to(handlers::readyz))

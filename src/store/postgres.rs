@@ -28,6 +28,9 @@ pub struct PgStore {
     pool: PgPool,
     /// Stores fetched versions: a separate limit so writes never starve reads.
     fill_pool: PgPool,
+    /// One connection for `/readyz`, with a short acquire timeout: a busy serving pool must not
+    /// make the replica look dead.
+    ready_pool: PgPool,
     options: PgConnectOptions,
 }
 
@@ -52,9 +55,16 @@ impl PgStore {
             .max_connections(settings.database.fill_connections)
             .acquire_timeout(acquire)
             .connect_lazy_with(options.clone());
+        let ready_pool = PgPoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_millis(
+                settings.database.readiness_timeout_ms.max(1),
+            ))
+            .connect_lazy_with(options.clone());
         Ok(Self {
             pool,
             fill_pool,
+            ready_pool,
             options,
         })
     }
@@ -63,6 +73,7 @@ impl PgStore {
         let options = pool.connect_options().as_ref().clone();
         Self {
             fill_pool: pool.clone(),
+            ready_pool: pool.clone(),
             pool,
             options,
         }
@@ -214,7 +225,7 @@ impl Store for PgStore {
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.ready_pool.acquire().await?;
         conn.ping().await?;
         Ok(())
     }
@@ -225,7 +236,7 @@ impl Store for PgStore {
     }
 
     async fn migrations_current(&self) -> Result<bool, StoreError> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.ready_pool.acquire().await?;
         let applied: Vec<i64> = match conn
             .fetch_all("SELECT version FROM _sqlx_migrations WHERE success ORDER BY version")
             .await
@@ -243,6 +254,7 @@ impl Store for PgStore {
     async fn close(&self) {
         self.pool.close().await;
         self.fill_pool.close().await;
+        self.ready_pool.close().await;
     }
 
     async fn sumdb_get(&self, name: &str, path: &str) -> Result<Option<Bytes>, StoreError> {
@@ -357,6 +369,11 @@ impl Store for PgStore {
                 name: "fill",
                 size: self.fill_pool.size(),
                 idle: self.fill_pool.num_idle(),
+            },
+            PoolStats {
+                name: "ready",
+                size: self.ready_pool.size(),
+                idle: self.ready_pool.num_idle(),
             },
         ]
     }

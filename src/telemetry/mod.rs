@@ -5,7 +5,6 @@
 
 pub mod metrics;
 pub mod otel;
-mod request;
 
 use std::io::IsTerminal;
 
@@ -15,13 +14,13 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer};
 
-pub use request::{RequestKind, RequestSpan};
-
 use crate::config::{LogFormat, LogSettings, OtelSettings};
 
 /// Flushes and stops span export; call once the server has stopped.
 pub struct Telemetry {
     provider: Option<SdkTracerProvider>,
+    /// The gRPC exporter's runtime: dropped only after the last spans are flushed.
+    runtime: Option<tokio::runtime::Runtime>,
 }
 
 impl Telemetry {
@@ -29,12 +28,15 @@ impl Telemetry {
         if let Some(Err(e)) = self.provider.map(|p| p.shutdown()) {
             eprintln!("agora: flushing traces: {e}");
         }
+        drop(self.runtime);
     }
 }
 
 /// Installs the global subscriber. Call outside any async runtime. `RUST_LOG` overrides the
 /// configured log level; spans of agora and of requests reach the tracer at `info` regardless.
-pub fn init(log: &LogSettings, otel: &OtelSettings) -> Telemetry {
+/// An OTLP protocol agora does not speak is an error: traces are never silently dropped.
+pub fn init(log: &LogSettings, otel: &OtelSettings) -> anyhow::Result<Telemetry> {
+    otel::protocol(otel).map_err(anyhow::Error::msg)?;
     let filter = EnvFilter::try_from_default_env()
         .or_else(|_| EnvFilter::try_new(&log.level))
         .unwrap_or_else(|_| EnvFilter::new("info"));
@@ -50,12 +52,11 @@ pub fn init(log: &LogSettings, otel: &OtelSettings) -> Telemetry {
             .boxed(),
     };
     // Spans cost a little on every request: build them only when they go somewhere.
-    let provider = match otel::endpoint(otel).map(|_| otel::provider(otel)) {
-        None => None,
-        Some(Ok(p)) => Some(p),
-        Some(Err(e)) => {
-            eprintln!("agora: tracing export disabled: {e}");
-            None
+    let (provider, runtime) = match otel::endpoint(otel) {
+        None => (None, None),
+        Some(_) => {
+            let (p, rt) = otel::provider(otel)?;
+            (Some(p), rt)
         }
     };
     let otel_layer = provider.as_ref().map(|p| {
@@ -68,5 +69,5 @@ pub fn init(log: &LogSettings, otel: &OtelSettings) -> Telemetry {
         .with(fmt.with_filter(filter))
         .with(otel_layer)
         .try_init();
-    Telemetry { provider }
+    Ok(Telemetry { provider, runtime })
 }

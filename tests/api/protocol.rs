@@ -261,3 +261,66 @@ async fn health_and_readiness(pool: sqlx::PgPool) {
     assert_eq!(status, 503, "{body:?}");
     assert_eq!(app.fetch("/healthz").await.0, 200);
 }
+
+/// `/readyz` asks the database through a pool of its own: a serving pool that is all busy (here:
+/// its one connection waits on a table lock) does not make the replica look dead.
+#[sqlx::test(migrations = "migrations/postgres")]
+async fn readiness_does_not_queue_behind_busy_requests(pool: sqlx::PgPool) {
+    let upstream = TestUpstream::start(go_fixture().tree.clone());
+    let data = tempfile::tempdir().expect("tmp");
+    let replica = crate::helpers::start_replica_with(
+        &crate::helpers::database_url(&pool),
+        &upstream.url(),
+        data.path(),
+        &[
+            ("AGORA_DATABASE__MAX_CONNECTIONS", "1"),
+            ("AGORA_DATABASE__READINESS_TIMEOUT_MS", "1000"),
+        ],
+    );
+    let client = crate::helpers::client();
+    let ready = |client: reqwest::Client| {
+        let url = format!("{}/readyz", replica.address);
+        async move {
+            client
+                .get(url)
+                .timeout(std::time::Duration::from_secs(3))
+                .send()
+                .await
+                .map(|r| r.status().as_u16())
+        }
+    };
+    assert_eq!(ready(client.clone()).await.ok(), Some(200));
+
+    let mut locker = pool.acquire().await.expect("connection");
+    sqlx::query("BEGIN")
+        .execute(&mut *locker)
+        .await
+        .expect("begin");
+    sqlx::query("LOCK TABLE versions IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut *locker)
+        .await
+        .expect("lock");
+    let stuck = tokio::spawn({
+        let (client, url) = (
+            client.clone(),
+            format!(
+                "{}/{}/@v/v1.0.0.info",
+                replica.address,
+                esc("github.com/Agora-Test/Caps")
+            ),
+        );
+        async move { client.get(url).send().await.map(|r| r.status().as_u16()) }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    // Within the probe's 3 s: a readiness that queued behind the serving pool would still wait.
+    assert_eq!(
+        ready(client.clone()).await.ok(),
+        Some(200),
+        "readiness waited on the serving pool"
+    );
+    sqlx::query("ROLLBACK")
+        .execute(&mut *locker)
+        .await
+        .expect("rollback");
+    assert_eq!(stuck.await.expect("join").ok(), Some(200));
+}

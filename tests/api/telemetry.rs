@@ -26,6 +26,38 @@ struct SpanRecord {
 
 type Spans = Arc<Mutex<Vec<SpanRecord>>>;
 
+/// Keeps the spans of one export request.
+fn record(spans: &Spans, req: ExportTraceServiceRequest) {
+    let mut out = spans.lock().expect("spans");
+    for rs in req.resource_spans {
+        for ss in rs.scope_spans {
+            for s in ss.spans {
+                let attrs = s
+                    .attributes
+                    .iter()
+                    .map(|kv| {
+                        let v = match kv.value.as_ref().and_then(|v| v.value.as_ref()) {
+                            Some(Value::StringValue(s)) => s.clone(),
+                            Some(Value::IntValue(i)) => i.to_string(),
+                            Some(Value::BoolValue(b)) => b.to_string(),
+                            Some(Value::DoubleValue(d)) => d.to_string(),
+                            other => format!("{other:?}"),
+                        };
+                        (kv.key.clone(), v)
+                    })
+                    .collect();
+                out.push(SpanRecord {
+                    trace_id: hex::encode(&s.trace_id),
+                    span_id: hex::encode(&s.span_id),
+                    parent: hex::encode(&s.parent_span_id),
+                    name: s.name.clone(),
+                    attrs,
+                });
+            }
+        }
+    }
+}
+
 /// An OTLP/HTTP trace receiver on loopback that keeps every span it is sent.
 fn start_receiver() -> (u16, Spans) {
     let spans: Spans = Arc::default();
@@ -39,34 +71,7 @@ fn start_receiver() -> (u16, Spans) {
                 let Ok(req) = ExportTraceServiceRequest::decode(body) else {
                     return HttpResponse::BadRequest().finish();
                 };
-                let mut out = spans.lock().expect("spans");
-                for rs in req.resource_spans {
-                    for ss in rs.scope_spans {
-                        for s in ss.spans {
-                            let attrs = s
-                                .attributes
-                                .iter()
-                                .map(|kv| {
-                                    let v = match kv.value.as_ref().and_then(|v| v.value.as_ref()) {
-                                        Some(Value::StringValue(s)) => s.clone(),
-                                        Some(Value::IntValue(i)) => i.to_string(),
-                                        Some(Value::BoolValue(b)) => b.to_string(),
-                                        Some(Value::DoubleValue(d)) => d.to_string(),
-                                        other => format!("{other:?}"),
-                                    };
-                                    (kv.key.clone(), v)
-                                })
-                                .collect();
-                            out.push(SpanRecord {
-                                trace_id: hex::encode(&s.trace_id),
-                                span_id: hex::encode(&s.span_id),
-                                parent: hex::encode(&s.parent_span_id),
-                                name: s.name.clone(),
-                                attrs,
-                            });
-                        }
-                    }
-                }
+                record(&spans, req);
                 HttpResponse::Ok()
                     .content_type("application/x-protobuf")
                     .finish()
@@ -79,6 +84,67 @@ fn start_receiver() -> (u16, Spans) {
     .disable_signals()
     .run();
     tokio::spawn(server);
+    (port, spans)
+}
+
+/// An OTLP/gRPC trace receiver: the `TraceService/Export` unary call spoken over bare HTTP/2
+/// (a 5-byte gRPC frame header, then the protobuf message; `grpc-status` in the trailers).
+async fn start_grpc_receiver() -> (u16, Spans) {
+    let spans: Spans = Arc::default();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind grpc receiver");
+    let port = listener.local_addr().expect("addr").port();
+    let kept = spans.clone();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            let spans = kept.clone();
+            tokio::spawn(async move {
+                let Ok(mut conn) = h2::server::handshake(socket).await else {
+                    return;
+                };
+                while let Some(Ok((request, mut respond))) = conn.accept().await {
+                    let spans = spans.clone();
+                    tokio::spawn(async move {
+                        let path = request.uri().path().to_string();
+                        let mut body = request.into_body();
+                        let mut data = Vec::new();
+                        while let Some(Ok(chunk)) = body.data().await {
+                            let _ = body.flow_control().release_capacity(chunk.len());
+                            data.extend_from_slice(&chunk);
+                        }
+                        let ok = path
+                            == "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
+                            && data.len() >= 5
+                            && data[0] == 0;
+                        let decoded = ok
+                            .then(|| ExportTraceServiceRequest::decode(&data[5..]).ok())
+                            .flatten();
+                        let status = match decoded {
+                            Some(req) => {
+                                record(&spans, req);
+                                "0"
+                            }
+                            None => "3",
+                        };
+                        let head = http::Response::builder()
+                            .status(200)
+                            .header("content-type", "application/grpc")
+                            .body(())
+                            .expect("response");
+                        let Ok(mut send) = respond.send_response(head, false) else {
+                            return;
+                        };
+                        // An empty ExportTraceServiceResponse: a frame of length zero.
+                        let _ = send.send_data(bytes::Bytes::from_static(&[0, 0, 0, 0, 0]), false);
+                        let mut trailers = http::HeaderMap::new();
+                        trailers.insert("grpc-status", http::HeaderValue::from_static(status));
+                        let _ = send.send_trailers(trailers);
+                    });
+                }
+            });
+        }
+    });
     (port, spans)
 }
 
@@ -312,7 +378,7 @@ async fn metrics_move_with_known_traffic(pool: sqlx::PgPool) {
             1.0,
         ),
         (
-            "agora_http_requests_total{kind=\"other\",status=\"400\"}",
+            "agora_http_requests_total{kind=\"list\",status=\"400\"}",
             1.0,
         ),
         ("agora_cache_requests_total{result=\"miss\"}", 2.0),
@@ -389,4 +455,110 @@ async fn a_dead_exporter_changes_nothing_for_clients(pool: sqlx::PgPool) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("agora did not stop within 30 s of SIGTERM with a dead exporter");
+}
+
+/// Every kind of request leaves a root span named for it, with OpenTelemetry's HTTP attributes,
+/// over either OTLP transport.
+#[sqlx::test(migrations = "migrations/postgres")]
+async fn spans_arrive_over_grpc_and_http_named_by_kind(pool: sqlx::PgPool) {
+    let url = database_url(&pool);
+    let upstream = TestUpstream::start(go_fixture().tree.clone());
+    let (http_port, http_spans) = start_receiver();
+    let (grpc_port, grpc_spans) = start_grpc_receiver().await;
+    let data = tempfile::tempdir().expect("tmp");
+    let caps = esc("github.com/Agora-Test/Caps");
+    let client = crate::helpers::client();
+    for (protocol, port, spans) in [
+        ("grpc", grpc_port, &grpc_spans),
+        ("http/protobuf", http_port, &http_spans),
+    ] {
+        let mut env = otel_env(port);
+        env.push(("OTEL_EXPORTER_OTLP_PROTOCOL", protocol.into()));
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let replica = start_replica_with(&url, &upstream.url(), data.path(), &env);
+        let requests = [
+            ("GET", format!("/{caps}/@v/list"), "GET list", 200),
+            ("GET", format!("/{caps}/@v/v1.0.0.info"), "GET info", 200),
+            ("GET", format!("/{caps}/@v/v1.0.0.mod"), "GET mod", 200),
+            ("GET", format!("/{caps}/@v/v1.0.0.zip"), "GET zip", 200),
+            ("HEAD", format!("/{caps}/@v/v1.0.0.zip"), "HEAD zip", 200),
+            // The fixture's upstream has no @latest: the stored version answers.
+            ("GET", format!("/{caps}/@latest"), "GET latest", 200),
+            ("PUT", format!("/{caps}/@v/v9.0.0.zip"), "PUT zip", 401),
+            (
+                "GET",
+                "/sumdb/sum.golang.org/supported".to_string(),
+                "GET sumdb",
+                200,
+            ),
+            ("GET", "/Bad/@v/list".to_string(), "GET list", 400),
+        ];
+        for (i, (method, path, _, status)) in requests.iter().enumerate() {
+            let trace_id = format!("{:032x}", 0xabc0 + i);
+            let resp = client
+                .request(
+                    method.parse().expect("method"),
+                    format!("{}{path}", replica.address),
+                )
+                .header("traceparent", format!("00-{trace_id}-00f067aa0ba902b7-01"))
+                .send()
+                .await
+                .expect("request");
+            assert_eq!(
+                resp.status().as_u16(),
+                *status,
+                "{protocol} {method} {path}"
+            );
+        }
+        let root = |i: usize| {
+            let trace_id = format!("{:032x}", 0xabc0 + i);
+            trace(spans, &trace_id)
+                .into_iter()
+                .find(|s| s.parent == "00f067aa0ba902b7")
+        };
+        for _ in 0..200 {
+            if (0..requests.len()).all(|i| root(i).is_some()) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        for (i, (method, path, name, status)) in requests.iter().enumerate() {
+            let span = root(i).unwrap_or_else(|| panic!("{protocol}: no root span for {path}"));
+            assert_eq!(span.name, *name, "{protocol} {path}");
+            let attr = |k: &str| span.attrs.get(k).map(String::as_str);
+            assert_eq!(attr("http.request.method"), Some(*method), "{span:?}");
+            assert_eq!(attr("url.path"), Some(path.as_str()), "{span:?}");
+            assert_eq!(
+                attr("http.response.status_code"),
+                Some(status.to_string().as_str()),
+                "{span:?}"
+            );
+            assert!(
+                attr("http.route").is_some_and(|r| r.starts_with('/')),
+                "{span:?}"
+            );
+            assert_eq!(attr("url.scheme"), Some("http"), "{span:?}");
+        }
+    }
+}
+
+#[test]
+fn an_unknown_otlp_protocol_stops_the_start() {
+    let data = tempfile::tempdir().expect("tmp");
+    let db = format!("sqlite://{}", data.path().join("a.db").display());
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_agora"))
+        .arg("serve")
+        .env("AGORA_LISTEN", "127.0.0.1:0")
+        .env("AGORA_DATABASE_URL", &db)
+        .env("AGORA_DATA_DIR", data.path())
+        .env("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:9")
+        .env("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json")
+        .output()
+        .expect("run agora");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("OTEL_EXPORTER_OTLP_PROTOCOL") && err.contains("http/json"),
+        "{err}"
+    );
 }
