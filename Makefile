@@ -43,7 +43,7 @@ sqlx-prepare:
 	@url=$$(scripts/ensure-postgres.sh) && base=$${url%/*} && \
 	psql "$$base/postgres" -qc 'DROP DATABASE IF EXISTS $(PREPARE_DB)' -c 'CREATE DATABASE $(PREPARE_DB)' && \
 	for f in migrations/postgres/*.sql; do psql -q "$$base/$(PREPARE_DB)" -f $$f; done && \
-	rm -rf .sqlx && mkdir -p .sqlx && touch src/store/postgres.rs && \
+	rm -rf .sqlx && mkdir -p .sqlx && touch src/store/postgres/*.rs && \
 	SQLX_OFFLINE=false SQLX_OFFLINE_DIR=$$PWD/.sqlx DATABASE_URL=$$base/$(PREPARE_DB) $(CARGO) check --lib && \
 	ls .sqlx | wc -l
 

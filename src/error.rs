@@ -1,83 +1,83 @@
-//! What can go wrong serving a request, in terms a status code can say.
+//! What can go wrong, in the domain's terms: each variant says whose fault it is and carries what
+//! the client should read. `http::error` maps them to statuses, in one place. An internal fault
+//! keeps its cause for the log; the client sees only that it happened.
+
+use std::sync::Arc;
 
 use crate::store::StoreError;
 use crate::upstream::UpstreamError;
 
 #[derive(Debug, Clone, thiserror::Error)]
-pub enum ServiceError {
-    /// The request itself is malformed.
-    #[error("{0}")]
-    BadRequest(String),
-    #[error("{0}")]
-    NotFound(String),
-    /// Refused (403): by a policy rule or the validation hook, a private module's checksum
-    /// lookup, or a token without the scope. 403 stops GOPROXY fallback.
-    #[error("{0}")]
-    Forbidden(String),
-    /// Not an error: the answer is at this URL (policy mode `redirect`).
-    #[error("redirected to {0}")]
-    Redirect(String),
-    #[error("{0}")]
-    Gone(String),
-    /// The version exists already and is never replaced.
-    #[error("{0}")]
-    Conflict(String),
-    /// The request body is over its limit.
-    #[error("{0}")]
-    TooLarge(String),
+pub enum Error {
+    /// The client sent something malformed: a path, a version, a body.
+    #[error("bad request: {reason}")]
+    Invalid { reason: String },
+    /// Nothing by that name: a module, a version, an endpoint.
+    #[error("not found: {what}")]
+    NotFound { what: String },
+    /// It existed and is withdrawn: hidden here with a reason, or gone upstream.
+    #[error("not found: {what} was removed{}", reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default())]
+    Removed {
+        what: String,
+        reason: Option<String>,
+    },
+    /// Refused by policy: a rule, the validation hook, the publish patterns, a token without the
+    /// scope, a private module's checksum lookup.
+    #[error("forbidden: {reason}")]
+    Denied { reason: String },
+    /// No valid credentials.
+    #[error("{reason}")]
+    Unauthenticated { reason: String },
+    /// The version exists; a stored version is never replaced.
+    #[error("{module}@{version} already exists; a stored version is never replaced")]
+    Exists { module: String, version: String },
+    /// A request body over its limit.
+    #[error("request body over the {limit}-byte limit")]
+    TooLarge { limit: u64 },
     /// The client stopped sending its request body.
-    #[error("{0}")]
-    RequestTimeout(String),
-    /// The upstream failed or sent something we refuse to store.
-    #[error("{0}")]
-    Upstream(String),
-    #[error("{0}")]
-    UpstreamTimeout(String),
-    /// Another replica's fetch of the same version took longer than the wait allowed.
-    #[error("{0}")]
-    LockTimeout(String),
-    /// No valid credentials (401; the go command then tries `.netrc` / GOAUTH).
-    #[error("{0}")]
-    Unauthorized(String),
-    /// The store cannot be reached.
-    #[error("{0}")]
-    Unavailable(String),
-    #[error("{0}")]
-    Internal(String),
+    #[error("request timeout: no body bytes for {secs}s")]
+    Stalled { secs: u64 },
+    /// The upstream failed, was refused, or sent something we refuse to store.
+    #[error(transparent)]
+    Upstream(#[from] UpstreamError),
+    /// More work at once than this replica takes; worth retrying.
+    #[error("busy: {reason}")]
+    Busy { reason: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Our own fault.
+    #[error("internal error: {0:#}")]
+    Internal(Arc<anyhow::Error>),
 }
 
-impl From<UpstreamError> for ServiceError {
-    fn from(e: UpstreamError) -> Self {
-        let msg = e.to_string();
-        match e {
-            UpstreamError::NotFound(_) => Self::NotFound(not_found(&msg)),
-            UpstreamError::Gone(_) => Self::Gone(not_found(&msg)),
-            UpstreamError::Disabled => Self::NotFound(format!("not found: {msg}")),
-            UpstreamError::Timeout(_) => Self::UpstreamTimeout(msg),
-            UpstreamError::Status { .. }
-            | UpstreamError::Transport { .. }
-            | UpstreamError::Invalid(_)
-            | UpstreamError::TooLarge(_) => Self::Upstream(msg),
-            UpstreamError::Io(_) => Self::Internal(msg),
+impl Error {
+    pub fn invalid(reason: impl Into<String>) -> Self {
+        Self::Invalid {
+            reason: reason.into(),
         }
     }
-}
 
-fn not_found(msg: &str) -> String {
-    if msg.starts_with("not found") {
-        msg.to_string()
-    } else {
-        format!("not found: {msg}")
+    pub fn not_found(what: impl Into<String>) -> Self {
+        Self::NotFound { what: what.into() }
     }
-}
 
-impl From<StoreError> for ServiceError {
-    fn from(e: StoreError) -> Self {
-        let msg = e.to_string();
-        match e {
-            StoreError::Unavailable(_) => Self::Unavailable(msg),
-            StoreError::LockTimeout(_) => Self::LockTimeout(msg),
-            StoreError::Database(_) | StoreError::Io(_) => Self::Internal(msg),
+    pub fn denied(reason: impl Into<String>) -> Self {
+        Self::Denied {
+            reason: reason.into(),
+        }
+    }
+
+    pub fn internal(e: impl Into<anyhow::Error>) -> Self {
+        Self::Internal(Arc::new(e.into()))
+    }
+
+    /// "Not found" in the GOPROXY sense (404 or 410): a proxy list may try its next entry, and
+    /// the answer may be remembered for a while.
+    pub fn is_not_found(&self) -> bool {
+        match self {
+            Self::NotFound { .. } | Self::Removed { .. } => true,
+            Self::Upstream(e) => e.is_not_found(),
+            _ => false,
         }
     }
 }

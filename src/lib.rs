@@ -2,12 +2,16 @@
 //! version once across all its replicas.
 
 pub mod admin;
+pub mod app;
 pub mod auth;
+pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod escape;
 pub mod fetch;
 pub mod http;
+pub mod intake;
 pub mod policy;
 pub mod publish;
 pub mod redact;
@@ -17,7 +21,6 @@ pub mod sumdb;
 pub mod telemetry;
 pub mod transfer;
 pub mod upstream;
-pub mod zipcache;
 
 /// Picks the TLS crypto provider (ring) for every HTTP client in the process: upstreams, trace
 /// export. Call before building any client; a second call is harmless.

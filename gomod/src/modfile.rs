@@ -528,5 +528,8 @@ impl fmt::Display for Retraction {
     }
 }
 
+mod declares;
+pub use declares::{Declared, NotDeclared, declares};
+
 #[cfg(test)]
 mod tests;

@@ -2,7 +2,7 @@
 //! expired (they can be fetched again); published and imported ones, and hidden ones (whose 410
 //! must stay), are kept. A dry run, the default, only says what would go.
 
-use crate::store::{CatalogQuery, Store, StoreError, VersionRow};
+use crate::store::{AdminStore, CatalogQuery, StoreError, Stores, VersionRow};
 
 pub struct RetentionPlan {
     pub cutoff: i64,
@@ -16,7 +16,11 @@ pub fn refetchable(source: &str) -> bool {
 }
 
 /// The versions last used (or, never used, stored) before `now - days`.
-pub async fn plan(store: &dyn Store, days: u64, now: i64) -> Result<RetentionPlan, StoreError> {
+pub async fn plan(
+    store: &dyn AdminStore,
+    days: u64,
+    now: i64,
+) -> Result<RetentionPlan, StoreError> {
     let cutoff = now.saturating_sub((days as i64).saturating_mul(86_400));
     let mut expire = Vec::new();
     let mut kept = 0;
@@ -48,9 +52,9 @@ pub async fn plan(store: &dyn Store, days: u64, now: i64) -> Result<RetentionPla
     })
 }
 
-/// Deletes what the plan names, each with an audit row.
+/// Deletes what the plan names, each with an audit row: the version row, then its zip.
 pub async fn apply(
-    store: &dyn Store,
+    stores: &Stores,
     plan: &RetentionPlan,
     days: u64,
     actor: &str,
@@ -58,7 +62,12 @@ pub async fn apply(
 ) -> Result<usize, StoreError> {
     let detail = format!("retention: unused for {days} days");
     for row in &plan.expire {
-        store.expire_version(row, actor, now, &detail).await?;
+        stores
+            .admin
+            .expire_version(row, actor, now, &detail)
+            .await?;
+        // A crash here leaves an orphan blob, never a row without its zip.
+        stores.blobs.delete(&row.zip).await?;
     }
     Ok(plan.expire.len())
 }

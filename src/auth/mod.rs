@@ -21,8 +21,8 @@ use base64::Engine;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::error::ServiceError;
-use crate::store::{Store, StoredToken};
+use crate::error::Error;
+use crate::store::{StoredToken, TokenStore};
 
 /// What a token may do. `Admin` includes the other two.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -142,13 +142,13 @@ pub fn hash_secret(secret: &str) -> String {
 pub struct Authenticator {
     enabled: bool,
     open_paths: Vec<String>,
-    store: Arc<dyn Store>,
+    store: Arc<dyn TokenStore>,
 }
 
 impl Authenticator {
     /// `open_paths`: comma-separated paths served without a token (exact, or a prefix when
     /// ending in `/`).
-    pub fn new(enabled: bool, open_paths: &str, store: Arc<dyn Store>) -> Self {
+    pub fn new(enabled: bool, open_paths: &str, store: Arc<dyn TokenStore>) -> Self {
         Self {
             enabled,
             open_paths: open_paths
@@ -176,7 +176,7 @@ impl Authenticator {
     pub async fn authenticate(
         &self,
         header: Option<&actix_web::http::header::HeaderValue>,
-    ) -> Result<Principal, ServiceError> {
+    ) -> Result<Principal, Error> {
         if !self.enabled {
             return Ok(Principal::anonymous());
         }
@@ -188,25 +188,31 @@ impl Authenticator {
     pub async fn authenticate_token(
         &self,
         header: Option<&actix_web::http::header::HeaderValue>,
-    ) -> Result<Principal, ServiceError> {
+    ) -> Result<Principal, Error> {
         let Some(header) = header else {
-            return Err(ServiceError::Unauthorized(
-                "authentication required: send a token as a bearer token or as the basic-auth password (.netrc)".into(),
-            ));
+            return Err(Error::Unauthenticated {
+                reason: "authentication required: send a token as a bearer token or as the basic-auth password (.netrc)".into(),
+            });
         };
         let secret =
-            header.to_str().ok().and_then(secret_of).ok_or_else(|| {
-                ServiceError::Unauthorized("malformed Authorization header".into())
-            })?;
+            header
+                .to_str()
+                .ok()
+                .and_then(secret_of)
+                .ok_or_else(|| Error::Unauthenticated {
+                    reason: "malformed Authorization header".into(),
+                })?;
         let hash = hash_secret(&secret);
         let token = self.store.token_by_hash(&hash).await?;
-        let invalid = || ServiceError::Unauthorized("invalid or revoked token".into());
+        let invalid = || Error::Unauthenticated {
+            reason: "invalid or revoked token".into(),
+        };
         let token = token.ok_or_else(invalid)?;
         if token.revoked_at.is_some() || !same_hash(&token, &hash) {
             return Err(invalid());
         }
         let scopes = Scope::parse_list(&token.scopes).map_err(|e| {
-            ServiceError::Internal(format!("token {} has bad scopes: {e}", token.id))
+            Error::internal(anyhow::anyhow!("token {} has bad scopes: {e}", token.id))
         })?;
         Ok(Principal {
             name: token.name,
@@ -270,7 +276,7 @@ pub async fn require_token(
 /// The caller, if allowed `scope`: 401 without a valid token, 403 with one that lacks the scope.
 /// Without a token a client may read while reading is open (`auth.enabled = false`), and never
 /// more: publishing and administration always need a token.
-pub async fn authorize(req: &HttpRequest, scope: Scope) -> Result<Principal, ServiceError> {
+pub async fn authorize(req: &HttpRequest, scope: Scope) -> Result<Principal, Error> {
     let known = req.extensions().get::<Principal>().cloned();
     let principal = match known {
         Some(p) => p,
@@ -293,7 +299,7 @@ pub async fn authorize(req: &HttpRequest, scope: Scope) -> Result<Principal, Ser
     } else if principal.token_id.is_none() {
         Err(needs_token(scope))
     } else {
-        Err(ServiceError::Forbidden(format!(
+        Err(Error::denied(format!(
             "token {:?} lacks the {} scope",
             principal.name,
             scope.as_str()
@@ -301,11 +307,13 @@ pub async fn authorize(req: &HttpRequest, scope: Scope) -> Result<Principal, Ser
     }
 }
 
-fn needs_token(scope: Scope) -> ServiceError {
-    ServiceError::Unauthorized(format!(
-        "authentication required: this needs a token with the {} scope (agora token create)",
-        scope.as_str()
-    ))
+fn needs_token(scope: Scope) -> Error {
+    Error::Unauthenticated {
+        reason: format!(
+            "authentication required: this needs a token with the {} scope (agora token create)",
+            scope.as_str()
+        ),
+    }
 }
 
 macro_rules! require {
@@ -314,8 +322,8 @@ macro_rules! require {
         pub struct $name(pub Principal);
 
         impl FromRequest for $name {
-            type Error = ServiceError;
-            type Future = Pin<Box<dyn Future<Output = Result<Self, ServiceError>>>>;
+            type Error = Error;
+            type Future = Pin<Box<dyn Future<Output = Result<Self, Error>>>>;
 
             fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
                 let req = req.clone();
@@ -369,6 +377,25 @@ mod tests {
         let anonymous = Principal::anonymous();
         assert!(anonymous.allows(Scope::Read));
         assert!(!anonymous.allows(Scope::Publish) && !anonymous.allows(Scope::Admin));
+    }
+
+    #[actix_web::test]
+    async fn without_a_token_only_reading_is_allowed() {
+        use actix_web::test::TestRequest;
+        let open = TestRequest::default().to_http_request();
+        assert!(authorize(&open, Scope::Read).await.is_ok());
+        for scope in [Scope::Publish, Scope::Admin] {
+            let err = authorize(&open, scope).await.err();
+            assert!(
+                matches!(err, Some(Error::Unauthenticated { .. })),
+                "{scope:?}: {err:?}"
+            );
+        }
+        // A claimed identity is no identity.
+        let claimed = TestRequest::default()
+            .insert_header(("x-agora-actor", "alice"))
+            .to_http_request();
+        assert!(authorize(&claimed, Scope::Publish).await.is_err());
     }
 
     #[test]

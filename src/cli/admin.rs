@@ -1,13 +1,12 @@
 //! `agora publish`, `agora retention`, `agora export`, `agora import`.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Args;
 
 use crate::config::Settings;
-use crate::store::{self, Store};
+use crate::store::Stores;
 use crate::transfer::export::Selection;
 use gomod::module::ModulePath;
 use gomod::version::Version;
@@ -70,10 +69,10 @@ fn who() -> String {
         .unwrap_or_else(|| "cli".to_string())
 }
 
-async fn open_store(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
-    let store = store::connect(settings).await?;
-    store.migrate().await?;
-    Ok(store)
+async fn open_store(settings: &Settings) -> anyhow::Result<Stores> {
+    let stores = Stores::connect(&crate::app::store_options(settings)).await?;
+    stores.database.migrate().await?;
+    Ok(stores)
 }
 
 fn block_on<F: std::future::Future<Output = anyhow::Result<()>>>(f: F) -> anyhow::Result<()> {
@@ -123,7 +122,7 @@ pub fn retention(settings: Settings, args: RetentionArgs) -> anyhow::Result<()> 
     block_on(async move {
         let store = open_store(&settings).await?;
         let now = crate::admin::unix_now();
-        let plan = crate::admin::retention::plan(store.as_ref(), args.days, now).await?;
+        let plan = crate::admin::retention::plan(store.admin.as_ref(), args.days, now).await?;
         let verb = if args.apply { "expire" } else { "would expire" };
         for row in &plan.expire {
             let used = row.last_used_at.map_or("never used".to_string(), |t| {
@@ -135,8 +134,7 @@ pub fn retention(settings: Settings, args: RetentionArgs) -> anyhow::Result<()> 
             );
         }
         if args.apply {
-            let n = crate::admin::retention::apply(store.as_ref(), &plan, args.days, &who(), now)
-                .await?;
+            let n = crate::admin::retention::apply(&store, &plan, args.days, &who(), now).await?;
             println!("expired {n} versions; kept {}", plan.kept);
         } else {
             println!(
@@ -145,7 +143,7 @@ pub fn retention(settings: Settings, args: RetentionArgs) -> anyhow::Result<()> 
                 plan.kept
             );
         }
-        store.close().await;
+        store.database.close().await;
         Ok(())
     })
 }
@@ -162,7 +160,7 @@ pub fn export(settings: Settings, args: ExportArgs) -> anyhow::Result<()> {
     };
     block_on(async move {
         let store = open_store(&settings).await?;
-        let report = crate::transfer::export::export(store.clone(), &selection, &args.out).await?;
+        let report = crate::transfer::export::export(&store, &selection, &args.out).await?;
         for m in &report.missing {
             eprintln!("not stored here: {m}");
         }
@@ -171,7 +169,7 @@ pub fn export(settings: Settings, args: ExportArgs) -> anyhow::Result<()> {
             report.exported,
             args.out.display()
         );
-        store.close().await;
+        store.database.close().await;
         Ok(())
     })
 }
@@ -179,8 +177,13 @@ pub fn export(settings: Settings, args: ExportArgs) -> anyhow::Result<()> {
 pub fn import(settings: Settings, args: ImportArgs) -> anyhow::Result<()> {
     block_on(async move {
         let store = open_store(&settings).await?;
-        let report =
-            crate::transfer::import::import(store.clone(), Path::new(&args.source), &who()).await?;
+        let report = crate::transfer::import::import(
+            &crate::transfer::import::intake(&store),
+            store.admin.as_ref(),
+            Path::new(&args.source),
+            &who(),
+        )
+        .await?;
         for f in &report.failed {
             eprintln!("refused {f}");
         }
@@ -190,7 +193,7 @@ pub fn import(settings: Settings, args: ImportArgs) -> anyhow::Result<()> {
             report.already_stored,
             report.failed.len()
         );
-        store.close().await;
+        store.database.close().await;
         if !report.failed.is_empty() {
             anyhow::bail!("{} versions were refused", report.failed.len());
         }

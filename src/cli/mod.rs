@@ -11,7 +11,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::config::Settings;
 use crate::http::startup::Application;
-use crate::store;
+use crate::store::Stores;
 
 #[derive(Debug, Parser)]
 #[command(name = "agora", version, about = "A Go module proxy")]
@@ -155,7 +155,7 @@ async fn serve(settings: Settings, migrate: bool) -> anyhow::Result<()> {
     tracing::info!(
         listen = %settings.listen,
         port = app.port(),
-        upstream = %settings.upstreams()?,
+        upstream = %settings.upstream,
         store = ?settings.database_kind()?,
         "agora serving"
     );
@@ -175,9 +175,9 @@ fn loopback(listen: &str) -> bool {
 }
 
 async fn migrate(settings: Settings) -> anyhow::Result<()> {
-    let store = store::connect(&settings).await?;
-    store.migrate().await?;
-    store.close().await;
+    let stores = Stores::connect(&crate::app::store_options(&settings)).await?;
+    stores.database.migrate().await?;
+    stores.database.close().await;
     println!("migrations applied");
     Ok(())
 }

@@ -5,7 +5,7 @@ use clap::Subcommand;
 
 use crate::auth::{Scope, generate_secret, hash_secret};
 use crate::config::Settings;
-use crate::store::{self, Inserted, NewToken};
+use crate::store::{NewToken, Stores};
 
 #[derive(Debug, Subcommand)]
 pub enum TokenCommand {
@@ -32,9 +32,10 @@ pub enum TokenCommand {
 }
 
 pub async fn run(settings: Settings, command: TokenCommand) -> anyhow::Result<()> {
-    let store = store::connect(&settings).await?;
+    let stores = Stores::connect(&crate::app::store_options(&settings)).await?;
+    let store = &stores.tokens;
     if settings.migrate_on_start {
-        store.migrate().await?;
+        stores.database.migrate().await?;
     }
     let result = match command {
         TokenCommand::Create {
@@ -62,7 +63,7 @@ pub async fn run(settings: Settings, command: TokenCommand) -> anyhow::Result<()
                 created_by: &created_by,
             };
             match store.token_create(&new).await? {
-                Inserted::New => {
+                true => {
                     let limit = if patterns.is_empty() {
                         String::new()
                     } else {
@@ -74,7 +75,7 @@ pub async fn run(settings: Settings, command: TokenCommand) -> anyhow::Result<()
                     println!("{secret}");
                     Ok(())
                 }
-                Inserted::AlreadyStored => Err(anyhow::anyhow!(
+                false => Err(anyhow::anyhow!(
                     "an active token named {name:?} exists already"
                 )),
             }
@@ -108,6 +109,6 @@ pub async fn run(settings: Settings, command: TokenCommand) -> anyhow::Result<()
             Ok(())
         }
     };
-    store.close().await;
+    stores.database.close().await;
     result
 }

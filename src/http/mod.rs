@@ -4,5 +4,7 @@ pub mod error;
 pub mod handlers;
 pub mod request;
 pub mod route;
+pub mod routes;
 pub mod span;
 pub mod startup;
+pub mod tls;

@@ -7,7 +7,8 @@
 
 use std::time::Duration;
 
-use crate::error::ServiceError;
+use crate::error::Error;
+use crate::upstream::UpstreamError;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Verdict {
@@ -55,7 +56,7 @@ impl Hook {
     }
 
     /// Ok when `module@version` may be stored; Forbidden with the hook's reason when not.
-    pub async fn check(&self, module: &str, version: &str) -> Result<(), ServiceError> {
+    pub async fn check(&self, module: &str, version: &str) -> Result<(), Error> {
         let key = format!("{module}@{version}");
         let verdict = match self.answers.get(&key) {
             Some(v) => v,
@@ -76,13 +77,11 @@ impl Hook {
         };
         match verdict {
             Verdict::Allow => Ok(()),
-            Verdict::Deny(reason) => Err(ServiceError::Forbidden(format!(
-                "forbidden: {key}: {reason}"
-            ))),
+            Verdict::Deny(reason) => Err(Error::denied(format!("{key}: {reason}"))),
         }
     }
 
-    async fn ask(&self, module: &str, version: &str) -> Result<Verdict, ServiceError> {
+    async fn ask(&self, module: &str, version: &str) -> Result<Verdict, Error> {
         let sent = self
             .client
             .post(&self.url)
@@ -92,14 +91,14 @@ impl Hook {
             .await;
         let failed = |e: reqwest::Error| {
             if e.is_timeout() {
-                ServiceError::UpstreamTimeout(format!(
-                    "validation hook did not answer for {module}@{version} in time"
-                ))
+                Error::Upstream(UpstreamError::Timeout(format!(
+                    "validation hook for {module}@{version}"
+                )))
             } else {
-                ServiceError::Upstream(format!(
-                    "validation hook failed for {module}@{version}: {}",
-                    e.without_url()
-                ))
+                Error::Upstream(UpstreamError::Transport {
+                    url: "validation hook".into(),
+                    reason: format!("asked about {module}@{version}: {}", e.without_url()),
+                })
             }
         };
         let resp = sent.map_err(failed)?;
@@ -123,9 +122,10 @@ impl Hook {
                 }
                 Ok(Verdict::Deny(reason))
             }
-            other => Err(ServiceError::Upstream(format!(
-                "validation hook answered {other} for {module}@{version}"
-            ))),
+            other => Err(Error::Upstream(UpstreamError::Status {
+                url: format!("validation hook (about {module}@{version})"),
+                status: other,
+            })),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! mode of a miss), hot-reloaded from a TOML file, and the validation hook asked before a new
 //! version is stored. See docs/policy.md.
 
+pub mod gate;
 pub mod hook;
 pub mod reload;
 pub mod rules;
@@ -13,7 +14,7 @@ use std::time::Duration;
 use secrecy::ExposeSecret;
 
 use crate::config::Settings;
-use crate::upstream::router::Route;
+pub use gate::Passage;
 use gomod::module::ModulePath;
 use gomod::version::Version;
 use hook::{Hook, HookOptions};
@@ -50,7 +51,7 @@ pub fn hook_from(settings: &Settings) -> anyhow::Result<Option<Arc<Hook>>> {
 /// `file` is already escaped for a URL path (`version_file`).
 pub fn redirect_url(base: &str, module: &ModulePath, file: &str) -> String {
     let base = base.trim_end_matches('/');
-    let module = crate::upstream::escaped_path(module);
+    let module = crate::escape::escaped_path(module);
     if file == "@latest" {
         format!("{base}/{module}/@latest")
     } else {
@@ -63,18 +64,4 @@ pub fn version_file(version: &Version, ext: &str) -> String {
     let v = gomod::module::escape_version(version.as_str())
         .unwrap_or_else(|_| version.as_str().to_string());
     format!("{v}.{ext}")
-}
-
-/// Modules whose decision is `direct` go to the direct (git) upstream only; the others take the
-/// configured chain. Decided per request, so a reloaded rules file applies at once.
-pub struct DirectRules(pub Arc<LiveRules>);
-
-impl Route for DirectRules {
-    fn name(&self) -> &'static str {
-        "policy-router"
-    }
-
-    fn direct(&self, module: &ModulePath, version: Option<&str>) -> bool {
-        self.0.decide(module.as_str(), version).action == Action::Direct
-    }
 }

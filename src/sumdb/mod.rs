@@ -27,9 +27,10 @@ use gomod::module::{
 use gomod::version::Version;
 
 use crate::config::Settings;
-use crate::error::ServiceError;
-use crate::store::Store;
+use crate::error::Error;
+use crate::store::SumdbCache;
 use crate::telemetry::metrics::METRICS;
+use crate::upstream::UpstreamError;
 
 /// Largest answer accepted from a checksum database (tiles are 8 KiB, lookups far smaller).
 const MAX_BODY: usize = 1 << 20;
@@ -73,11 +74,11 @@ pub struct SumdbProxy {
     dbs: Vec<(String, String)>,
     private: String,
     client: reqwest::Client,
-    store: Arc<dyn Store>,
+    store: Arc<dyn SumdbCache>,
 }
 
 impl SumdbProxy {
-    pub fn new(settings: &Settings, client: reqwest::Client, store: Arc<dyn Store>) -> Self {
+    pub fn new(settings: &Settings, client: reqwest::Client, store: Arc<dyn SumdbCache>) -> Self {
         let dbs = settings
             .sumdb
             .names()
@@ -117,11 +118,11 @@ impl SumdbProxy {
 
     /// `tail` (`lookup/<escaped module>@<escaped version>`) in the first database, from the store
     /// or else the database (whose 200 is stored), as a client's lookup would be answered.
-    pub async fn lookup(&self, tail: &str) -> Result<SumdbAnswer, ServiceError> {
+    pub async fn lookup(&self, tail: &str) -> Result<SumdbAnswer, Error> {
         let (name, base) = self
             .dbs
             .first()
-            .ok_or_else(|| ServiceError::NotFound("no checksum database configured".into()))?;
+            .ok_or_else(|| Error::not_found("no checksum database configured"))?;
         self.immutable(name, base, tail, "lookup").await
     }
 
@@ -132,7 +133,7 @@ impl SumdbProxy {
         &self,
         module: &ModulePath,
         version: &Version,
-    ) -> Result<Option<String>, ServiceError> {
+    ) -> Result<Option<String>, Error> {
         let Some(name) = self.first_name() else {
             return Ok(None);
         };
@@ -142,34 +143,34 @@ impl SumdbProxy {
         let tail = format!(
             "lookup/{}@{}",
             module.escaped(),
-            escape_version(version.as_str())
-                .map_err(|e| ServiceError::BadRequest(format!("bad request: {e}")))?
+            escape_version(version.as_str()).map_err(|e| Error::invalid(e.to_string()))?
         );
         let answer = self.lookup(&tail).await?;
         match answer.status {
             200 => Ok(Some(name.to_string())),
             404 | 410 => Ok(None),
-            s => Err(ServiceError::Upstream(format!(
-                "checksum database {name} answered {s}"
-            ))),
+            s => Err(Error::Upstream(UpstreamError::Status {
+                url: format!("checksum database {name}"),
+                status: s,
+            })),
         }
     }
 
     /// Answers `path` (the request path, starting with `/sumdb/`).
-    pub async fn serve(&self, path: &str) -> Result<SumdbAnswer, ServiceError> {
+    pub async fn serve(&self, path: &str) -> Result<SumdbAnswer, Error> {
         let decoded = percent_encoding::percent_decode_str(path)
             .decode_utf8()
-            .map_err(|_| ServiceError::BadRequest("sumdb path is not UTF-8".into()))?;
+            .map_err(|_| Error::invalid("sumdb path is not UTF-8"))?;
         let rest = decoded
             .strip_prefix("/sumdb/")
-            .ok_or_else(|| ServiceError::NotFound("not found".into()))?;
+            .ok_or_else(|| Error::not_found("unknown endpoint"))?;
         let Some((name, base, tail)) = self.dbs.iter().find_map(|(name, base)| {
             rest.strip_prefix(name.as_str())
                 .and_then(|t| t.strip_prefix('/'))
                 .map(|t| (name.as_str(), base.as_str(), t))
         }) else {
-            return Err(ServiceError::NotFound(
-                "not found: this proxy does not serve that checksum database".into(),
+            return Err(Error::not_found(
+                "this proxy does not serve that checksum database",
             ));
         };
         let endpoint = parse_endpoint(tail)?;
@@ -182,7 +183,7 @@ impl SumdbProxy {
                         .sumdb
                         .with_label_values(&["lookup", "private"])
                         .inc();
-                    return Err(ServiceError::Forbidden(format!(
+                    return Err(Error::denied(format!(
                         "{module} is private: this proxy does not ask the checksum database {name} about it; set GONOSUMDB={} (or GOPRIVATE) in your environment",
                         self.private
                     )));
@@ -200,7 +201,7 @@ impl SumdbProxy {
         base: &str,
         tail: &str,
         kind: &'static str,
-    ) -> Result<SumdbAnswer, ServiceError> {
+    ) -> Result<SumdbAnswer, Error> {
         if let Some(body) = self.store.sumdb_get(name, tail).await? {
             METRICS.sumdb.with_label_values(&[kind, "hit"]).inc();
             return Ok(SumdbAnswer::ok(body, true));
@@ -208,9 +209,9 @@ impl SumdbProxy {
         let answer = self.fetch(base, tail).await?;
         if answer.status == 200 {
             if kind == "lookup" && !looks_like_lookup(&answer.body) {
-                return Err(ServiceError::Upstream(format!(
+                return Err(Error::Upstream(UpstreamError::Invalid(format!(
                     "checksum database {name} sent a malformed lookup answer"
-                )));
+                ))));
             }
             self.store.sumdb_put(name, tail, &answer.body).await?;
             METRICS.sumdb.with_label_values(&[kind, "miss"]).inc();
@@ -221,12 +222,7 @@ impl SumdbProxy {
     }
 
     /// `latest`: the upstream first; the last stored copy only when the upstream fails.
-    async fn latest(
-        &self,
-        name: &str,
-        base: &str,
-        tail: &str,
-    ) -> Result<SumdbAnswer, ServiceError> {
+    async fn latest(&self, name: &str, base: &str, tail: &str) -> Result<SumdbAnswer, Error> {
         match self.fetch(base, tail).await {
             Ok(answer) if answer.status == 200 => {
                 self.store.sumdb_put(name, tail, &answer.body).await?;
@@ -245,7 +241,7 @@ impl SumdbProxy {
 
     /// One upstream request: 200 and 404/410 are answers, anything else an error. `tail` was
     /// checked by [`parse_endpoint`]: it holds no character a URL would read as a delimiter.
-    async fn fetch(&self, base: &str, tail: &str) -> Result<SumdbAnswer, ServiceError> {
+    async fn fetch(&self, base: &str, tail: &str) -> Result<SumdbAnswer, Error> {
         let target = format!("{base}/{tail}");
         let url = crate::redact::redact(&target).into_owned();
         let resp = self
@@ -257,14 +253,14 @@ impl SumdbProxy {
             .map_err(|e| transport(&url, e))?;
         let status = resp.status().as_u16();
         if !matches!(status, 200 | 404 | 410) {
-            return Err(ServiceError::Upstream(format!("{url}: status {status}")));
+            return Err(Error::Upstream(UpstreamError::Status { url, status }));
         }
         if resp.content_length().is_some_and(|n| n > MAX_BODY as u64) {
-            return Err(ServiceError::Upstream(format!("{url}: answer too large")));
+            return Err(too_large(&url));
         }
         let body = resp.bytes().await.map_err(|e| transport(&url, e))?;
         if body.len() > MAX_BODY {
-            return Err(ServiceError::Upstream(format!("{url}: answer too large")));
+            return Err(too_large(&url));
         }
         Ok(SumdbAnswer {
             status,
@@ -274,12 +270,21 @@ impl SumdbProxy {
     }
 }
 
-fn transport(url: &str, e: reqwest::Error) -> ServiceError {
-    if e.is_timeout() {
-        ServiceError::UpstreamTimeout(format!("{url}: timed out"))
+fn transport(url: &str, e: reqwest::Error) -> Error {
+    Error::Upstream(if e.is_timeout() {
+        UpstreamError::Timeout(url.to_string())
     } else {
-        ServiceError::Upstream(format!("{url}: {}", e.without_url()))
-    }
+        UpstreamError::Transport {
+            url: url.to_string(),
+            reason: e.without_url().to_string(),
+        }
+    })
+}
+
+fn too_large(url: &str) -> Error {
+    Error::Upstream(UpstreamError::Invalid(format!(
+        "{url}: answer larger than {MAX_BODY} bytes"
+    )))
 }
 
 /// `<id>\n<record lines>\n<signed note>`: at least a numeric first line.
@@ -288,8 +293,8 @@ fn looks_like_lookup(body: &[u8]) -> bool {
     !first.is_empty() && first.iter().all(u8::is_ascii_digit) && body.len() > first.len() + 1
 }
 
-fn parse_endpoint(tail: &str) -> Result<Endpoint, ServiceError> {
-    let bad = || ServiceError::NotFound(format!("not found: no checksum database path {tail:?}"));
+fn parse_endpoint(tail: &str) -> Result<Endpoint, Error> {
+    let bad = || Error::not_found(format!("no checksum database path {tail:?}"));
     match tail {
         "supported" => return Ok(Endpoint::Supported),
         "latest" => return Ok(Endpoint::Latest),
@@ -311,8 +316,8 @@ fn parse_endpoint(tail: &str) -> Result<Endpoint, ServiceError> {
 /// `lookup/<escaped module>@<escaped version>`: the database only knows valid module paths at
 /// canonical versions (the go command looks up nothing else), so anything else is refused before
 /// it can reach the upstream or the store.
-fn lookup(modver: &str) -> Result<Endpoint, ServiceError> {
-    let bad = |why: String| ServiceError::BadRequest(format!("bad request: lookup: {why}"));
+fn lookup(modver: &str) -> Result<Endpoint, Error> {
+    let bad = |why: String| Error::invalid(format!("lookup: {why}"));
     let (emod, ever) = modver
         .rsplit_once('@')
         .ok_or_else(|| bad("want <module>@<version>".into()))?;
@@ -389,7 +394,7 @@ mod tests {
             "lookup/example.com/../m@v1.0.0",
         ] {
             assert!(
-                matches!(parse_endpoint(bad), Err(ServiceError::BadRequest(_))),
+                matches!(parse_endpoint(bad), Err(Error::Invalid { .. })),
                 "{bad}"
             );
         }

@@ -2,13 +2,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use anyhow::Context;
 use futures::TryStreamExt;
 use tokio::io::AsyncWriteExt;
 
-use crate::store::{CatalogQuery, Store, zip_stream};
+use crate::store::{AdminStore, CatalogQuery, Stores};
 use gomod::module::{self, ModulePath};
 use gomod::version::Version;
 
@@ -31,7 +30,7 @@ pub struct ExportReport {
 
 /// The (module, version) pairs the selection names, in a stable order.
 async fn select(
-    store: &dyn Store,
+    store: &dyn AdminStore,
     selection: &Selection,
 ) -> anyhow::Result<(Vec<(String, String)>, Vec<String>)> {
     let mut stored = Vec::new();
@@ -99,11 +98,11 @@ pub fn read_go_sum(path: &Path) -> anyhow::Result<BTreeSet<(String, String)>> {
 
 /// Writes the selected versions to `out`: a directory, or a `.tar` / `.tar.gz` / `.tgz` file.
 pub async fn export(
-    store: Arc<dyn Store>,
+    stores: &Stores,
     selection: &Selection,
     out: &Path,
 ) -> anyhow::Result<ExportReport> {
-    let (pairs, missing) = select(store.as_ref(), selection).await?;
+    let (pairs, missing) = select(stores.admin.as_ref(), selection).await?;
     let tarball = super::is_tarball(out);
     let staging = if tarball {
         Some(tempfile::tempdir().context("temporary directory")?)
@@ -119,7 +118,7 @@ pub async fn export(
     let mut lists: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (m, v) in &pairs {
         bar.set_message(format!("{m}@{v}"));
-        write_version(store.clone(), root, m, v)
+        write_version(stores, root, m, v)
             .await
             .with_context(|| format!("exporting {m}@{v}"))?;
         lists.entry(m.clone()).or_default().push(v.clone());
@@ -154,10 +153,10 @@ fn version_dir(root: &Path, module_path: &str) -> anyhow::Result<PathBuf> {
     Ok(root.join(escaped).join("@v"))
 }
 
-async fn write_version(store: Arc<dyn Store>, root: &Path, m: &str, v: &str) -> anyhow::Result<()> {
+async fn write_version(stores: &Stores, root: &Path, m: &str, v: &str) -> anyhow::Result<()> {
     let module = ModulePath::parse(m).map_err(|e| anyhow::anyhow!("{e}"))?;
     let version = Version::parse(v).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let Some(stored) = store.version(&module, &version).await? else {
+    let Some(stored) = stores.versions.version(&module, &version).await? else {
         anyhow::bail!("no longer stored");
     };
     let dir = version_dir(root, m)?;
@@ -171,7 +170,7 @@ async fn write_version(store: Arc<dyn Store>, root: &Path, m: &str, v: &str) -> 
     )
     .await?;
     let mut file = tokio::fs::File::create(dir.join(format!("{base}.zip"))).await?;
-    let mut chunks = zip_stream(store, &stored);
+    let mut chunks = stores.blobs.open(&stored.zip).await?.into_stream();
     while let Some(chunk) = chunks.try_next().await? {
         file.write_all(&chunk).await?;
     }

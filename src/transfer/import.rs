@@ -7,12 +7,11 @@
 //! to read, and echo in its report, a file from elsewhere on the machine.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use anyhow::Context;
 
-use crate::publish::{ZipToStore, store_zip};
-use crate::store::{AuditEntry, Store};
+use crate::intake::{Candidate, Intake, Origin};
+use crate::store::{AdminStore, AuditEntry};
 use gomod::module::{self, ModulePath};
 use gomod::version::Version;
 
@@ -32,9 +31,22 @@ struct Found {
     zip: PathBuf,
 }
 
+/// The intake an import stores through: no rules, no hook, no checksum database (an import is
+/// an administrator's deliberate act, and its zips are checked against their `.ziphash`).
+pub fn intake(stores: &crate::store::Stores) -> Intake {
+    Intake::new(
+        stores.versions.clone(),
+        stores.blobs.clone(),
+        std::sync::Arc::new(crate::policy::LiveRules::fixed(
+            crate::policy::Rules::default(),
+        )),
+    )
+}
+
 /// Imports `source`, a directory or a `.tar` / `.tar.gz` / `.tgz` file.
 pub async fn import(
-    store: Arc<dyn Store>,
+    intake: &Intake,
+    admin: &dyn AdminStore,
     source: &Path,
     actor: &str,
 ) -> anyhow::Result<ImportReport> {
@@ -62,7 +74,7 @@ pub async fn import(
     for f in &found {
         let name = format!("{}@{}", f.module, f.version);
         bar.set_message(name.clone());
-        match import_one(store.as_ref(), f, actor).await {
+        match import_one(intake, admin, f, actor).await {
             Ok(true) => report.imported += 1,
             Ok(false) => report.already_stored += 1,
             Err(e) => failed.push(format!("{name}: {e:#}")),
@@ -75,7 +87,12 @@ pub async fn import(
     Ok(report)
 }
 
-async fn import_one(store: &dyn Store, f: &Found, actor: &str) -> anyhow::Result<bool> {
+async fn import_one(
+    intake: &Intake,
+    admin: &dyn AdminStore,
+    f: &Found,
+    actor: &str,
+) -> anyhow::Result<bool> {
     let base = f.zip.with_extension("");
     let read = |ext: &str, limit: u64| {
         read_regular(&PathBuf::from(format!("{}.{ext}", base.display())), limit)
@@ -85,35 +102,32 @@ async fn import_one(store: &dyn Store, f: &Found, actor: &str) -> anyhow::Result
     let go_mod = read("mod", gomod::zip::MAX_GO_MOD)?;
     let ziphash =
         read("ziphash", MAX_ZIPHASH)?.map(|b| String::from_utf8_lossy(&b).trim().to_string());
-    let published = store_zip(
-        store,
-        ZipToStore {
+    let admitted = intake
+        .admit(Candidate {
             module: &f.module,
             version: &f.version,
-            zip: &f.zip,
             info,
             go_mod,
-            source: format!("import:{actor}"),
+            zip: &f.zip,
+            digest: None,
             expect_h1: ziphash,
-        },
-    )
-    .await
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
-    if !published.new {
-        let stored = store
-            .version(&f.module, &f.version)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("vanished while importing"))?;
-        if stored.zip_h1 != published.h1 {
+            origin: Origin::Imported {
+                by: actor.to_string(),
+            },
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    if !admitted.new {
+        if admitted.stored.zip_h1 != admitted.checked_h1 {
             anyhow::bail!(
                 "already stored with a different zip ({} here, {} in the tree)",
-                stored.zip_h1,
-                published.h1
+                admitted.stored.zip_h1,
+                admitted.checked_h1
             );
         }
         return Ok(false);
     }
-    store
+    admin
         .record_audit(&AuditEntry {
             id: 0,
             at: crate::admin::unix_now(),
@@ -121,7 +135,7 @@ async fn import_one(store: &dyn Store, f: &Found, actor: &str) -> anyhow::Result
             action: "import".into(),
             module: f.module.to_string(),
             version: f.version.to_string(),
-            detail: published.h1,
+            detail: admitted.stored.zip_h1,
         })
         .await?;
     Ok(true)

@@ -1,5 +1,6 @@
 //! Where missing versions come from: other proxies over HTTP, walked as a GOPROXY list.
 
+pub mod build;
 pub mod chain;
 pub mod direct;
 pub mod private;
@@ -9,46 +10,9 @@ pub mod router;
 use std::path::Path;
 
 use async_trait::async_trait;
-use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
-use serde::Deserialize;
 
 use gomod::module::ModulePath;
 use gomod::version::Version;
-
-/// Bytes percent-encoded in one path segment of an upstream URL: everything a URL parser would
-/// take as a delimiter, plus `%` itself. `!` stays: it is the protocol's own case escape.
-const SEGMENT: &AsciiSet = &CONTROLS
-    .add(b' ')
-    .add(b'"')
-    .add(b'#')
-    .add(b'%')
-    .add(b'/')
-    .add(b'<')
-    .add(b'>')
-    .add(b'?')
-    .add(b'[')
-    .add(b'\\')
-    .add(b']')
-    .add(b'^')
-    .add(b'`')
-    .add(b'{')
-    .add(b'|')
-    .add(b'}');
-
-/// One path segment (an escaped version or query) ready for an upstream URL.
-pub fn path_segment(s: &str) -> String {
-    utf8_percent_encode(s, SEGMENT).to_string()
-}
-
-/// A module path, `!`-escaped and percent-encoded segment by segment, for an upstream URL.
-pub fn escaped_path(module: &ModulePath) -> String {
-    module
-        .escaped()
-        .split('/')
-        .map(path_segment)
-        .collect::<Vec<_>>()
-        .join("/")
-}
 
 /// A `.info` answer: the raw JSON as the upstream sent it (kept, so `Origin` survives) and the
 /// version it names.
@@ -61,17 +25,17 @@ pub struct Info {
 impl Info {
     /// Parses an upstream `.info` body; anything but a JSON object with a string `Version` is refused.
     pub fn parse(raw: Vec<u8>) -> Result<Self, UpstreamError> {
-        #[derive(Deserialize)]
-        struct Fields {
-            #[serde(rename = "Version")]
-            version: String,
-        }
-        let fields: Fields = serde_json::from_slice(&raw)
+        let parsed: serde_json::Value = serde_json::from_slice(&raw)
             .map_err(|e| UpstreamError::Invalid(format!("malformed .info: {e}")))?;
-        Ok(Self {
-            raw,
-            version: fields.version,
-        })
+        let version = parsed
+            .as_object()
+            .and_then(|o| o.get("Version"))
+            .and_then(serde_json::Value::as_str)
+            .ok_or_else(|| {
+                UpstreamError::Invalid("malformed .info: not an object with a Version".into())
+            })?
+            .to_string();
+        Ok(Self { raw, version })
     }
 }
 
@@ -171,28 +135,5 @@ impl<T: Upstream + ?Sized> Upstream for std::sync::Arc<T> {
         max_bytes: u64,
     ) -> Result<ZipDownload, UpstreamError> {
         (**self).zip(module, version, dest, max_bytes).await
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn segments_keep_delimiters_out() {
-        let cases = [
-            ("v1.0.0", "v1.0.0"),
-            ("v1.0.0-!r!c1", "v1.0.0-!r!c1"),
-            ("v1.0.0#x", "v1.0.0%23x"),
-            ("a?b", "a%3Fb"),
-            ("50%", "50%25"),
-            ("a b", "a%20b"),
-            ("x/y", "x%2Fy"),
-            ("feature@{1}", "feature@%7B1%7D"),
-            ("ü", "%C3%BC"),
-        ];
-        for (input, want) in cases {
-            assert_eq!(path_segment(input), want, "path_segment({input:?})");
-        }
     }
 }

@@ -53,7 +53,7 @@ impl ProxyUpstream {
     /// The URL of `tail` (already `!`-escaped and percent-encoded) under the module, and how it
     /// is shown.
     fn url(&self, module: &ModulePath, tail: &str) -> Target {
-        let path = format!("{}/{}", super::escaped_path(module), tail);
+        let path = format!("{}/{}", crate::escape::escaped_path(module), tail);
         Target {
             url: format!("{}/{path}", self.base),
             shown: format!("{}/{path}", self.shown),
@@ -65,7 +65,10 @@ impl ProxyUpstream {
     fn version_tail(query: &str, ext: &str) -> Result<String, UpstreamError> {
         let escaped = module::escape_version(query)
             .map_err(|e| UpstreamError::NotFound(format!("not found: {e}")))?;
-        Ok(format!("@v/{}.{ext}", super::path_segment(&escaped)))
+        Ok(format!(
+            "@v/{}.{ext}",
+            crate::escape::path_segment(&escaped)
+        ))
     }
 
     async fn get(

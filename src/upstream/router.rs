@@ -19,14 +19,14 @@ pub trait Route: Send + Sync {
     fn direct(&self, module: &ModulePath, version: Option<&str>) -> bool;
 }
 
-pub struct Router<R> {
-    route: R,
+pub struct Router {
+    route: Box<dyn Route>,
     direct: Arc<dyn Upstream>,
     rest: Arc<dyn Upstream>,
 }
 
-impl<R: Route> Router<R> {
-    pub fn new(route: R, direct: Arc<dyn Upstream>, rest: Arc<dyn Upstream>) -> Self {
+impl Router {
+    pub fn new(route: Box<dyn Route>, direct: Arc<dyn Upstream>, rest: Arc<dyn Upstream>) -> Self {
         Self {
             route,
             direct,
@@ -44,7 +44,7 @@ impl<R: Route> Router<R> {
 }
 
 #[async_trait]
-impl<R: Route> Upstream for Router<R> {
+impl Upstream for Router {
     fn name(&self) -> String {
         self.route.name().into()
     }

@@ -103,6 +103,7 @@ async fn upstream_faults_store_nothing(pool: sqlx::PgPool) {
         );
         assert!(
             app.store
+                .versions
                 .version(&module, &version)
                 .await
                 .expect("store")
@@ -120,6 +121,7 @@ async fn upstream_faults_store_nothing(pool: sqlx::PgPool) {
     assert_eq!(body.as_ref(), want.as_slice());
     assert!(
         app.store
+            .versions
             .version(&module, &version)
             .await
             .expect("store")

@@ -2,16 +2,16 @@
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Once};
+use std::sync::Once;
 
 use agora::config::{Settings, Sources};
 use agora::http::startup::Application;
-use agora::store::Store;
+use agora::store::Stores;
 
 pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
-    pub store: Arc<dyn Store>,
+    pub store: Stores,
     /// Tokens made by `named_token`, by name.
     tokens: tokio::sync::Mutex<std::collections::HashMap<String, String>>,
     _data: tempfile::TempDir,
@@ -55,19 +55,15 @@ pub fn settings(upstream: &str, data_dir: &std::path::Path, extra: &[(&str, &str
     .expect("test settings")
 }
 
-pub async fn spawn_app(store: Arc<dyn Store>, upstream: &str) -> TestApp {
+pub async fn spawn_app(store: Stores, upstream: &str) -> TestApp {
     spawn_app_with(store, upstream, &[]).await
 }
 
-pub async fn spawn_app_with(
-    store: Arc<dyn Store>,
-    upstream: &str,
-    extra: &[(&str, &str)],
-) -> TestApp {
+pub async fn spawn_app_with(store: Stores, upstream: &str, extra: &[(&str, &str)]) -> TestApp {
     init_tracing();
     let data = tempfile::tempdir().expect("data dir");
     let settings = settings(upstream, data.path(), extra);
-    let app = Application::build_with_store(&settings, store.clone()).expect("build app");
+    let app = Application::build_with_stores(&settings, store.clone()).expect("build app");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     TestApp {
@@ -90,10 +86,7 @@ impl TestApp {
             patterns,
             created_by: "test",
         };
-        assert_eq!(
-            self.store.token_create(&new).await.expect("token"),
-            agora::store::Inserted::New
-        );
+        assert!(self.store.tokens.token_create(&new).await.expect("token"));
         secret
     }
 
@@ -146,12 +139,12 @@ impl TestApp {
     }
 }
 
-pub fn pg_store(pool: sqlx::PgPool) -> Arc<dyn Store> {
-    Arc::new(agora::store::postgres::PgStore::from_pool(pool))
+pub fn pg_store(pool: sqlx::PgPool) -> Stores {
+    Stores::of(agora::store::postgres::PgStore::from_pool(pool))
 }
 
-pub fn sqlite_store(pool: sqlx::SqlitePool) -> Arc<dyn Store> {
-    Arc::new(agora::store::sqlite::SqliteStore::from_pool(pool))
+pub fn sqlite_store(pool: sqlx::SqlitePool) -> Stores {
+    Stores::of(agora::store::sqlite::SqliteStore::from_pool(pool))
 }
 
 /// The `!`-escaped form of a module path or version, as the go command sends it.

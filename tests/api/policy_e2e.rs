@@ -58,6 +58,7 @@ async fn policy_app(pool: sqlx::PgPool, upstream: &str, rules: &str) -> TestApp 
 
 async fn stored(app: &TestApp, module: &str) -> Vec<String> {
     app.store
+        .versions
         .versions(&ModulePath::parse(module).expect("module path"))
         .await
         .expect("store versions")
@@ -348,7 +349,7 @@ async fn policy_an_invalid_rules_file_stops_the_start(pool: sqlx::PgPool) {
         dir.path(),
         &[("AGORA_POLICY__RULES_FILE", rules.as_str())],
     );
-    let err = agora::http::startup::Application::build_with_store(&settings, pg_store(pool))
+    let err = agora::http::startup::Application::build_with_stores(&settings, pg_store(pool))
         .err()
         .expect("started with an invalid rules file");
     let msg = err.to_string();

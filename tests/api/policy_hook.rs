@@ -128,6 +128,7 @@ async fn policy_hook_allows_denies_caches_and_fails_closed(pool: sqlx::PgPool) {
     assert!(started.elapsed() < Duration::from_secs(10));
     let stored = app
         .store
+        .versions
         .versions(&gomod::module::ModulePath::parse("github.com/agoratest/multi").expect("path"))
         .await
         .expect("versions");

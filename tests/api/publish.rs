@@ -15,7 +15,7 @@ pub const PUBLISHABLE: &str = "github.com/Agora-Test,github.com/agoratest,corp.e
 
 /// An app that publishes [`PUBLISHABLE`] modules, with `extra` settings.
 pub async fn publishing_app(
-    store: std::sync::Arc<dyn agora::store::Store>,
+    store: agora::store::Stores,
     upstream: &str,
     extra: &[(&str, &str)],
 ) -> TestApp {
@@ -252,7 +252,7 @@ async fn hidden_versions_answer_410_with_the_reason_on_sqlite(pool: sqlx::Sqlite
     hidden_flow(sqlite_store(pool)).await;
 }
 
-async fn hidden_flow(store: std::sync::Arc<dyn agora::store::Store>) {
+async fn hidden_flow(store: agora::store::Stores) {
     let app = publishing_app(store, "off", &[]).await;
     let bob = app.token("bob", "admin").await;
     let work = tempfile::tempdir().expect("tempdir");
@@ -389,7 +389,7 @@ async fn retention_expires_only_fetched_versions_on_sqlite(pool: sqlx::SqlitePoo
     retention_flow(sqlite_store(pool)).await;
 }
 
-async fn retention_flow(store: std::sync::Arc<dyn agora::store::Store>) {
+async fn retention_flow(store: agora::store::Stores) {
     let upstream = TestUpstream::start(go_fixture().tree.clone());
     let app = publishing_app(store.clone(), &upstream.url(), &[]).await;
     let caps = format!("/{}/@v/v1.0.0.zip", esc("github.com/Agora-Test/Caps"));
@@ -405,12 +405,12 @@ async fn retention_flow(store: std::sync::Arc<dyn agora::store::Store>) {
     );
 
     let now = agora::admin::unix_now();
-    let plan = agora::admin::retention::plan(store.as_ref(), 30, now)
+    let plan = agora::admin::retention::plan(store.admin.as_ref(), 30, now)
         .await
         .expect("plan");
     assert!(plan.expire.is_empty(), "nothing is 30 days old yet");
     let later = now + 31 * 86_400;
-    let plan = agora::admin::retention::plan(store.as_ref(), 30, later)
+    let plan = agora::admin::retention::plan(store.admin.as_ref(), 30, later)
         .await
         .expect("plan");
     let names: Vec<String> = plan
@@ -420,11 +420,11 @@ async fn retention_flow(store: std::sync::Arc<dyn agora::store::Store>) {
         .collect();
     assert_eq!(names, ["github.com/Agora-Test/Caps@v1.0.0"]);
     assert_eq!(plan.kept, 1);
-    let n = agora::admin::retention::apply(store.as_ref(), &plan, 30, "ops", later)
+    let n = agora::admin::retention::apply(&store, &plan, 30, "ops", later)
         .await
         .expect("apply");
     assert_eq!(n, 1);
-    let audit = store.audit_log(0, 100).await.expect("audit");
+    let audit = store.admin.audit_log(0, 100).await.expect("audit");
     assert!(
         audit
             .iter()
@@ -523,7 +523,8 @@ async fn import_verifies_every_zip_against_its_ziphash(pool: sqlx::SqlitePool) {
     let legacy = tree.join("github.com/agoratest/legacy/@v");
     std::fs::write(legacy.join("v1.0.0.zip"), b"PK\x03\x04 truncated").expect("zip");
 
-    let report = agora::transfer::import::import(store.clone(), &tree, "test")
+    let intake = agora::transfer::import::intake(&store);
+    let report = agora::transfer::import::import(&intake, store.admin.as_ref(), &tree, "test")
         .await
         .expect("import");
     assert_eq!(report.failed.len(), 2, "{:?}", report.failed);
@@ -537,6 +538,7 @@ async fn import_verifies_every_zip_against_its_ziphash(pool: sqlx::SqlitePool) {
     assert_eq!(report.imported, 4, "{report:?}");
     assert!(
         store
+            .admin
             .catalog(&agora::store::CatalogQuery {
                 limit: 100,
                 ..Default::default()
@@ -558,7 +560,7 @@ async fn serving_a_version_records_its_last_use_on_sqlite(pool: sqlx::SqlitePool
     usage_flow(sqlite_store(pool)).await;
 }
 
-async fn usage_flow(store: std::sync::Arc<dyn agora::store::Store>) {
+async fn usage_flow(store: agora::store::Stores) {
     let app = publishing_app(store, "off", &[("AGORA_ADMIN__USAGE_FLUSH_SECS", "0")]).await;
     let ops = app.token("ops", "admin").await;
     let work = tempfile::tempdir().expect("tempdir");

@@ -127,7 +127,7 @@ async fn a_replica_killed_mid_fetch_is_taken_over(pool: sqlx::PgPool) {
 
     // Exactly one complete version stored; no stray chunks from A's attempt.
     let rows: (i64, i64, i64) = sqlx::query_as(
-        "SELECT (SELECT count(*) FROM versions), (SELECT count(*) FROM zip_chunks), (SELECT coalesce(sum(length(data)), 0) FROM zip_chunks)::bigint",
+        "SELECT (SELECT count(*) FROM versions), (SELECT count(*) FROM blob_chunks), (SELECT coalesce(sum(length(data)), 0) FROM blob_chunks)::bigint",
     )
     .fetch_one(&pool)
     .await
@@ -198,7 +198,7 @@ async fn sigterm_lets_an_in_flight_fetch_finish(pool: sqlx::PgPool) {
         "agora did not exit after SIGTERM"
     );
     let stored: (i64, i64) =
-        sqlx::query_as("SELECT (SELECT count(*) FROM versions), (SELECT coalesce(sum(length(data)), 0) FROM zip_chunks)::bigint")
+        sqlx::query_as("SELECT (SELECT count(*) FROM versions), (SELECT coalesce(sum(length(data)), 0) FROM blob_chunks)::bigint")
             .fetch_one(&pool)
             .await
             .expect("count");

@@ -66,6 +66,7 @@ async fn upstream_credentials_never_leave_the_server(pool: sqlx::PgPool) {
     let (_, versions) = app.fetch_as("/admin/versions", &admin).await;
     clean("/admin/versions", &versions);
     let rows = store
+        .admin
         .catalog(&agora::store::CatalogQuery {
             limit: 10,
             include_hidden: true,
@@ -84,7 +85,7 @@ async fn upstream_credentials_never_leave_the_server(pool: sqlx::PgPool) {
 }
 
 /// A fresh in-memory SQLite store.
-async fn sqlite_mem() -> std::sync::Arc<dyn agora::store::Store> {
+async fn sqlite_mem() -> agora::store::Stores {
     let pool = sqlx::SqlitePool::connect("sqlite::memory:")
         .await
         .expect("sqlite");
@@ -231,7 +232,8 @@ async fn imports_never_follow_links(pool: sqlx::SqlitePool) {
     std::os::unix::fs::symlink(src.join("v1.0.0.zip"), other.join("v1.0.0.zip")).expect("link");
 
     let store = sqlite_store(pool);
-    let report = agora::transfer::import::import(store.clone(), &tree, "test")
+    let intake = agora::transfer::import::intake(&store);
+    let report = agora::transfer::import::import(&intake, store.admin.as_ref(), &tree, "test")
         .await
         .expect("import");
     assert_eq!(report.imported, 0, "{report:?}");

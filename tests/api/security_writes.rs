@@ -63,6 +63,7 @@ async fn writes_need_a_token_whatever_auth_enabled_says(pool: sqlx::PgPool) {
     // Nothing was stored by any of that.
     let stored = app
         .store
+        .versions
         .version(
             &gomod::module::ModulePath::parse(m).expect("path"),
             &gomod::version::Version::parse(v).expect("version"),

@@ -1,41 +1,75 @@
-//! The store contract, run against PostgreSQL and SQLite alike.
+//! The store contract, one test per store trait, each run against PostgreSQL and SQLite alike.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use futures::TryStreamExt;
 
-use crate::helpers::{pg_store, sqlite_store};
-use agora::store::{CHUNK_SIZE, Inserted, NewVersion, Store, StoreError, zip_stream};
+use agora::store::{
+    AuditEntry, BlobRef, CHUNK_SIZE, CatalogQuery, Inserted, NewToken, NewVersion, StoreError,
+    Stores,
+};
 use gomod::module::ModulePath;
 use gomod::version::Version;
 
-fn new_version<'a>(
-    module: &'a ModulePath,
-    version: &'a Version,
-    zip: &'a std::path::Path,
-    size: u64,
-) -> NewVersion<'a> {
-    NewVersion {
-        module,
-        version,
-        info: br#"{"Version":"v1.0.0"}"#,
-        go_mod: b"module example.com/m\n",
-        zip_path: zip,
-        zip_size: size,
-        zip_sha256: "00".repeat(32),
-        zip_h1: "h1:zip".into(),
-        mod_h1: "h1:mod".into(),
-        source: "test".into(),
-    }
+/// Runs `$contract(stores)` on a fresh PostgreSQL database and a fresh SQLite one.
+macro_rules! on_both_stores {
+    ($($name:ident => $contract:path),* $(,)?) => {
+        $(
+            mod $name {
+                #[sqlx::test(migrations = "migrations/postgres")]
+                async fn postgres(pool: sqlx::PgPool) {
+                    $contract(crate::helpers::pg_store(pool)).await;
+                }
+
+                #[sqlx::test(migrations = "migrations/sqlite")]
+                async fn sqlite(pool: sqlx::SqlitePool) {
+                    $contract(crate::helpers::sqlite_store(pool)).await;
+                }
+            }
+        )*
+    };
 }
 
-async fn contract(store: Arc<dyn Store>) {
-    let module = ModulePath::parse("example.com/m").expect("path");
-    let v1 = Version::parse("v1.0.0").expect("v");
-    let v2 = Version::parse("v1.1.0").expect("v");
-    let dir = tempfile::tempdir().expect("tmp");
+on_both_stores! {
+    blob_store => super::blobs,
+    version_store => super::versions,
+    token_store => super::tokens,
+    sumdb_cache => super::sumdb_cache,
+    admin_store => super::admin,
+    database => super::database,
+}
 
+/// A zip of `size` bytes (a pattern, so chunk order matters) in `dir`, and its address.
+fn zip_file(
+    dir: &std::path::Path,
+    name: &str,
+    size: usize,
+) -> (std::path::PathBuf, Vec<u8>, BlobRef) {
+    let data: Vec<u8> = (0..size).map(|j| (j * 31 + size) as u8).collect();
+    let path = dir.join(name);
+    std::fs::write(&path, &data).expect("write");
+    let sha = gomod::dirhash::sha256_reader(&data[..]).expect("sha");
+    let blob = BlobRef {
+        sha256: hex::encode(sha),
+        size: size as u64,
+    };
+    (path, data, blob)
+}
+
+async fn read(stores: &Stores, blob: &BlobRef) -> Result<Vec<u8>, StoreError> {
+    let chunks: Vec<bytes::Bytes> = stores
+        .blobs
+        .open(blob)
+        .await?
+        .into_stream()
+        .try_collect()
+        .await?;
+    assert!(chunks.iter().all(|c| c.len() <= CHUNK_SIZE));
+    Ok(chunks.concat())
+}
+
+async fn blobs(stores: Stores) {
+    let dir = tempfile::tempdir().expect("tmp");
     // Sizes around chunk boundaries, including empty.
     for (i, size) in [
         0usize,
@@ -48,122 +82,355 @@ async fn contract(store: Arc<dyn Store>) {
     .into_iter()
     .enumerate()
     {
-        let version = Version::parse(&format!("v0.0.{i}")).expect("v");
-        let data: Vec<u8> = (0..size).map(|j| (j * 31 + i) as u8).collect();
-        let zip = dir.path().join(format!("{i}.zip"));
-        std::fs::write(&zip, &data).expect("write");
-        let new = new_version(&module, &version, &zip, size as u64);
+        let (path, data, blob) = zip_file(dir.path(), &format!("{i}.zip"), size);
+        stores.blobs.put(&blob, &path).await.expect("put");
         assert_eq!(
-            store.insert_version(&new).await.expect("insert"),
-            Inserted::New,
+            read(&stores, &blob).await.expect("read"),
+            data,
             "size {size}"
         );
-        let stored = store
-            .version(&module, &version)
+        // Putting it again changes nothing.
+        stores.blobs.put(&blob, &path).await.expect("put again");
+        assert_eq!(read(&stores, &blob).await.expect("read"), data);
+    }
+    // A file whose size disagrees with what was declared is refused whole.
+    let (path, _, mut blob) = zip_file(dir.path(), "lying.zip", CHUNK_SIZE + 1);
+    blob.size = 3;
+    blob.sha256 = "ab".repeat(32);
+    assert!(stores.blobs.put(&blob, &path).await.is_err());
+    assert!(matches!(
+        stores.blobs.open(&blob).await.err(),
+        Some(StoreError::MissingBlob(_))
+    ));
+    // A vanished file too.
+    let missing = BlobRef {
+        sha256: "cd".repeat(32),
+        size: 10,
+    };
+    assert!(
+        stores
+            .blobs
+            .put(&missing, &dir.path().join("nope"))
+            .await
+            .is_err()
+    );
+    assert!(stores.blobs.open(&missing).await.is_err());
+    // Deleted: gone.
+    let (path, _, blob) = zip_file(dir.path(), "doomed.zip", 100);
+    stores.blobs.put(&blob, &path).await.expect("put");
+    stores.blobs.delete(&blob).await.expect("delete");
+    assert!(matches!(
+        stores.blobs.open(&blob).await.err(),
+        Some(StoreError::MissingBlob(_))
+    ));
+}
+
+fn new_version<'a>(
+    module: &'a ModulePath,
+    version: &'a Version,
+    zip: &'a BlobRef,
+    info: &'a [u8],
+) -> NewVersion<'a> {
+    NewVersion {
+        module,
+        version,
+        info,
+        go_mod: b"module example.com/m\n",
+        zip,
+        zip_h1: "h1:zip",
+        mod_h1: "h1:mod",
+        source: "test",
+    }
+}
+
+async fn versions(stores: Stores) {
+    let module = ModulePath::parse("example.com/m").expect("path");
+    let v1 = Version::parse("v1.0.0").expect("v");
+    let v2 = Version::parse("v1.1.0").expect("v");
+    let dir = tempfile::tempdir().expect("tmp");
+    let (path, data, blob) = zip_file(dir.path(), "a.zip", 5);
+
+    // A row never names a blob that is not stored.
+    assert!(matches!(
+        stores
+            .versions
+            .insert_version(&new_version(
+                &module,
+                &v1,
+                &blob,
+                br#"{"Version":"v1.0.0"}"#
+            ))
+            .await,
+        Err(StoreError::MissingBlob(_))
+    ));
+    assert!(
+        stores
+            .versions
+            .version(&module, &v1)
             .await
             .expect("get")
-            .expect("stored");
-        assert_eq!(stored.zip_size, size as u64);
-        let chunks: Vec<bytes::Bytes> = zip_stream(store.clone(), &stored)
-            .try_collect()
-            .await
-            .expect("stream");
-        assert!(chunks.iter().all(|c| c.len() <= CHUNK_SIZE));
-        assert_eq!(chunks.concat(), data, "size {size}");
-    }
+            .is_none()
+    );
 
+    stores.blobs.put(&blob, &path).await.expect("put");
+    let first = stores
+        .versions
+        .insert_version(&new_version(
+            &module,
+            &v1,
+            &blob,
+            br#"{"Version":"v1.0.0"}"#,
+        ))
+        .await
+        .expect("insert");
+    let Inserted::New { id } = first else {
+        panic!("first insert: {first:?}")
+    };
     // A second insert never replaces what is stored.
-    let zip = dir.path().join("a.zip");
-    std::fs::write(&zip, b"first").expect("write");
     assert_eq!(
-        store
-            .insert_version(&new_version(&module, &v1, &zip, 5))
+        stores
+            .versions
+            .insert_version(&new_version(
+                &module,
+                &v1,
+                &blob,
+                br#"{"Version":"v1.0.0","Time":"later"}"#
+            ))
             .await
             .expect("insert"),
-        Inserted::New
-    );
-    std::fs::write(&zip, b"other!").expect("write");
-    let mut again = new_version(&module, &v1, &zip, 6);
-    again.info = br#"{"Version":"v1.0.0","Time":"later"}"#;
-    assert_eq!(
-        store.insert_version(&again).await.expect("insert"),
         Inserted::AlreadyStored
     );
-    let stored = store
+    let stored = stores
+        .versions
         .version(&module, &v1)
         .await
         .expect("get")
         .expect("stored");
-    assert_eq!(stored.zip_size, 5);
+    assert_eq!(stored.id, id);
     assert_eq!(stored.info.as_ref(), br#"{"Version":"v1.0.0"}"#);
-    let chunks: Vec<bytes::Bytes> = zip_stream(store.clone(), &stored)
-        .try_collect()
+    assert_eq!(stored.zip, blob);
+    assert_eq!(read(&stores, &stored.zip).await.expect("read"), data);
+
+    let (path2, _, blob2) = zip_file(dir.path(), "b.zip", 7);
+    stores.blobs.put(&blob2, &path2).await.expect("put");
+    stores
+        .versions
+        .insert_version(&new_version(
+            &module,
+            &v2,
+            &blob2,
+            br#"{"Version":"v1.1.0"}"#,
+        ))
         .await
-        .expect("stream");
-    assert_eq!(chunks.concat(), b"first");
-
-    // A failed insert (the zip vanished) leaves nothing behind.
-    let missing = dir.path().join("missing.zip");
-    assert!(
-        store
-            .insert_version(&new_version(&module, &v2, &missing, 10))
-            .await
-            .is_err()
-    );
-    assert!(store.version(&module, &v2).await.expect("get").is_none());
-    // A zip whose size disagrees with what was declared is refused whole.
-    std::fs::write(&zip, vec![7u8; CHUNK_SIZE + 1]).expect("write");
-    assert!(
-        store
-            .insert_version(&new_version(&module, &v2, &zip, 3))
-            .await
-            .is_err()
-    );
-    assert!(store.version(&module, &v2).await.expect("get").is_none());
-
-    let mut versions = store.versions(&module).await.expect("versions");
-    versions.sort();
-    assert_eq!(versions.len(), 7);
-    assert!(versions.contains(&"v1.0.0".to_string()));
+        .expect("insert v2");
+    let mut listed = stores.versions.versions(&module).await.expect("versions");
+    listed.sort();
+    assert_eq!(listed, ["v1.0.0", "v1.1.0"]);
     let other = ModulePath::parse("example.com/other").expect("path");
-    assert!(store.versions(&other).await.expect("versions").is_empty());
-    assert!(store.version(&other, &v1).await.expect("get").is_none());
-
-    assert!(store.migrations_current().await.expect("migrations"));
-    store.ping().await.expect("ping");
+    assert!(
+        stores
+            .versions
+            .versions(&other)
+            .await
+            .expect("versions")
+            .is_empty()
+    );
+    assert!(
+        stores
+            .versions
+            .version(&other, &v1)
+            .await
+            .expect("get")
+            .is_none()
+    );
 }
 
-#[sqlx::test(migrations = "migrations/postgres")]
-async fn postgres_store_contract(pool: sqlx::PgPool) {
-    contract(pg_store(pool)).await;
+async fn tokens(stores: Stores) {
+    let t = &stores.tokens;
+    let new = |name: &'static str, hash: &'static str| NewToken {
+        name,
+        secret_sha256: hash,
+        scopes: "read,publish",
+        patterns: "corp.example",
+        created_by: "test",
+    };
+    assert!(t.token_create(&new("ci", "h1")).await.expect("create"));
+    assert!(
+        !t.token_create(&new("ci", "h2"))
+            .await
+            .expect("duplicate name")
+    );
+    let found = t
+        .token_by_hash("h1")
+        .await
+        .expect("by hash")
+        .expect("found");
+    assert_eq!(
+        (found.name.as_str(), found.scopes.as_str()),
+        ("ci", "read,publish")
+    );
+    assert_eq!(found.patterns, "corp.example");
+    assert!(found.revoked_at.is_none());
+    assert!(t.token_by_hash("h2").await.expect("by hash").is_none());
+    assert!(t.token_revoke("ci").await.expect("revoke"));
+    assert!(!t.token_revoke("ci").await.expect("revoke twice"));
+    assert!(
+        t.token_by_hash("h1")
+            .await
+            .expect("by hash")
+            .expect("kept")
+            .revoked_at
+            .is_some()
+    );
+    // A revoked name can be used again.
+    assert!(t.token_create(&new("ci", "h3")).await.expect("again"));
+    assert_eq!(t.tokens().await.expect("list").len(), 2);
 }
 
-#[sqlx::test(migrations = "migrations/sqlite")]
-async fn sqlite_store_contract(pool: sqlx::SqlitePool) {
-    contract(sqlite_store(pool)).await;
+async fn sumdb_cache(stores: Stores) {
+    let c = &stores.sumdb;
+    assert!(
+        c.sumdb_get("sum.golang.org", "latest")
+            .await
+            .expect("get")
+            .is_none()
+    );
+    c.sumdb_put("sum.golang.org", "latest", b"one")
+        .await
+        .expect("put");
+    c.sumdb_put("sum.golang.org", "latest", b"two")
+        .await
+        .expect("replace");
+    assert_eq!(
+        c.sumdb_get("sum.golang.org", "latest")
+            .await
+            .expect("get")
+            .as_deref(),
+        Some(&b"two"[..])
+    );
+    assert!(c.sumdb_get("other", "latest").await.expect("get").is_none());
+}
+
+async fn admin(stores: Stores) {
+    let module = ModulePath::parse("example.com/m").expect("path");
+    let dir = tempfile::tempdir().expect("tmp");
+    for (i, v) in ["v1.0.0", "v1.1.0", "v1.2.0"].iter().enumerate() {
+        let (path, _, blob) = zip_file(dir.path(), &format!("{i}.zip"), 10 + i);
+        stores.blobs.put(&blob, &path).await.expect("put");
+        let version = Version::parse(v).expect("v");
+        let info = format!(r#"{{"Version":"{v}"}}"#);
+        stores
+            .versions
+            .insert_version(&new_version(&module, &version, &blob, info.as_bytes()))
+            .await
+            .expect("insert");
+    }
+    let a = &stores.admin;
+    let all = |include_hidden| CatalogQuery {
+        limit: 10,
+        include_hidden,
+        ..Default::default()
+    };
+    let rows = a.catalog(&all(true)).await.expect("catalog");
+    assert_eq!(rows.len(), 3);
+    assert_eq!(rows[1].zip.size, 11);
+    assert!(
+        a.hide_version(&rows[1], "bad", "ops", 100)
+            .await
+            .expect("hide")
+    );
+    assert!(
+        !a.hide_version(&rows[1], "again", "ops", 101)
+            .await
+            .expect("hide twice")
+    );
+    assert_eq!(
+        a.hidden_reason(rows[1].id)
+            .await
+            .expect("reason")
+            .as_deref(),
+        Some("bad")
+    );
+    assert_eq!(
+        a.hidden_versions(&module).await.expect("hidden"),
+        ["v1.1.0"]
+    );
+    assert_eq!(a.catalog(&all(false)).await.expect("visible").len(), 2);
+    let page = a
+        .catalog(&CatalogQuery {
+            after_id: rows[0].id,
+            limit: 1,
+            include_hidden: true,
+            module: Some("example.com/m"),
+        })
+        .await
+        .expect("page");
+    assert_eq!(page.len(), 1);
+    assert_eq!(page[0].version, "v1.1.0");
+
+    a.touch_usage(&[(rows[0].id, 50), (rows[0].id, 40), (999_999, 1)])
+        .await
+        .expect("touch");
+    a.touch_usage(&[(rows[0].id, 30)]).await.expect("older");
+    let used = a.catalog(&all(true)).await.expect("catalog");
+    assert_eq!(used[0].last_used_at, Some(50));
+
+    a.expire_version(&rows[2], "ops", 200, "retention")
+        .await
+        .expect("expire");
+    assert_eq!(a.catalog(&all(true)).await.expect("after").len(), 2);
+    a.record_audit(&AuditEntry {
+        id: 0,
+        at: 300,
+        actor: "ci".into(),
+        action: "publish".into(),
+        module: "example.com/m".into(),
+        version: "v9.0.0".into(),
+        detail: "h1:x".into(),
+    })
+    .await
+    .expect("audit");
+    let log = a.audit_log(0, 10).await.expect("log");
+    let actions: Vec<&str> = log.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, ["hide", "expire", "publish"]);
+    assert_eq!(a.audit_log(log[0].id, 10).await.expect("after").len(), 2);
+}
+
+async fn database(stores: Stores) {
+    assert!(
+        stores
+            .database
+            .migrations_current()
+            .await
+            .expect("migrations")
+    );
+    stores.database.ping().await.expect("ping");
+    assert!(!stores.database.pool_stats().is_empty());
 }
 
 /// Stores one version, for the tests that then try to change it behind the store's back.
-async fn store_one(store: Arc<dyn Store>) {
+async fn store_one(stores: Stores) {
     let module = ModulePath::parse("example.com/m").expect("path");
     let v1 = Version::parse("v1.0.0").expect("v");
     let dir = tempfile::tempdir().expect("tmp");
-    let zip = dir.path().join("a.zip");
-    std::fs::write(&zip, b"zip").expect("write");
-    store
-        .insert_version(&new_version(&module, &v1, &zip, 3))
+    let (path, _, blob) = zip_file(dir.path(), "a.zip", 3);
+    stores.blobs.put(&blob, &path).await.expect("put");
+    stores
+        .versions
+        .insert_version(&new_version(&module, &v1, &blob, b"{}"))
         .await
         .expect("insert");
 }
 
-const UPDATES: [&str; 2] = [
+const UPDATES: [&str; 3] = [
     "UPDATE versions SET go_mod = 'x'",
-    "UPDATE zip_chunks SET data = 'x'",
+    "UPDATE blob_chunks SET data = 'x'",
+    "UPDATE blobs SET size = 4",
 ];
 
 #[sqlx::test(migrations = "migrations/postgres")]
 async fn postgres_refuses_updates_to_stored_versions(pool: sqlx::PgPool) {
-    store_one(pg_store(pool.clone())).await;
+    store_one(crate::helpers::pg_store(pool.clone())).await;
     for sql in UPDATES {
         let err = sqlx::query(sql).execute(&pool).await.expect_err(sql);
         assert!(err.to_string().contains("immutable"), "{sql}: {err}");
@@ -172,7 +439,7 @@ async fn postgres_refuses_updates_to_stored_versions(pool: sqlx::PgPool) {
 
 #[sqlx::test(migrations = "migrations/sqlite")]
 async fn sqlite_refuses_updates_to_stored_versions(pool: sqlx::SqlitePool) {
-    store_one(sqlite_store(pool.clone())).await;
+    store_one(crate::helpers::sqlite_store(pool.clone())).await;
     for sql in UPDATES {
         let err = sqlx::query(sql).execute(&pool).await.expect_err(sql);
         assert!(err.to_string().contains("immutable"), "{sql}: {err}");
@@ -181,18 +448,18 @@ async fn sqlite_refuses_updates_to_stored_versions(pool: sqlx::SqlitePool) {
 
 #[sqlx::test(migrations = "migrations/postgres")]
 async fn postgres_fetch_lock_is_exclusive_and_dies_with_its_holder(pool: sqlx::PgPool) {
-    let store = pg_store(pool);
-    let held = store
+    let locks = crate::helpers::pg_store(pool).locks;
+    let held = locks
         .lock("example.com/m@v1.0.0", Duration::from_secs(1))
         .await
         .expect("first");
     // Another key is independent.
-    let other = store
+    let other = locks
         .lock("example.com/m@v1.0.1", Duration::from_millis(200))
         .await
         .expect("other key");
     other.release().await;
-    match store
+    match locks
         .lock("example.com/m@v1.0.0", Duration::from_millis(200))
         .await
     {
@@ -201,13 +468,13 @@ async fn postgres_fetch_lock_is_exclusive_and_dies_with_its_holder(pool: sqlx::P
         Ok(_) => panic!("the lock was taken twice"),
     }
     held.release().await;
-    let again = store
+    let again = locks
         .lock("example.com/m@v1.0.0", Duration::from_secs(1))
         .await
         .expect("after release");
     // Dropping without release is what a dead holder looks like: its session closes.
     drop(again);
-    store
+    locks
         .lock("example.com/m@v1.0.0", Duration::from_secs(5))
         .await
         .expect("after the holder died")

@@ -4,19 +4,18 @@
 
 use std::path::Path;
 use std::process::Command;
-use std::sync::Arc;
 
 use crate::fixture::{go_env, go_fixture, run};
 use crate::helpers::{TestApp, pg_store, spawn_app_with, sqlite_store};
 use crate::sumdb_server::{TestSumdb, records_from_go_sum};
 use crate::upstream::TestUpstream;
-use agora::store::Store;
+use agora::store::Stores;
 
 const NAME: &str = "sum.agora.test";
 
 /// Agora proxying the database `sumdb`; `verify` turns `sumdb.verify_zips` on.
 async fn app_with_sumdb(
-    store: Arc<dyn Store>,
+    store: Stores,
     modules: &str,
     sumdb: &TestUpstream,
     verify: bool,
@@ -54,7 +53,7 @@ fn fake_records() -> Vec<(String, String, String)> {
     .collect()
 }
 
-async fn pass_through(store: Arc<dyn Store>) {
+async fn pass_through(store: Stores) {
     let dir = tempfile::tempdir().expect("tmp");
     TestSumdb::write(NAME, 7, fake_records(), dir.path());
     let db = TestUpstream::start(dir.path().to_path_buf());

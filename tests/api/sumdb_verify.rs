@@ -10,7 +10,7 @@ use crate::helpers::{
 };
 use crate::sumdb_server::{TestSumdb, records_from_go_sum};
 use crate::upstream::TestUpstream;
-use agora::store::Store;
+use agora::store::Stores;
 use gomod::module::ModulePath;
 use gomod::version::Version;
 
@@ -42,10 +42,15 @@ fn database_records() -> Vec<(String, String, String)> {
         .collect()
 }
 
-async fn stored(store: &dyn Store, module: &str, version: &str) -> bool {
+async fn stored(store: &Stores, module: &str, version: &str) -> bool {
     let m = ModulePath::parse(module).expect("module");
     let v = Version::parse(version).expect("version");
-    store.version(&m, &v).await.expect("store").is_some()
+    store
+        .versions
+        .version(&m, &v)
+        .await
+        .expect("store")
+        .is_some()
 }
 
 fn metric(text: &str, result: &str) -> f64 {
@@ -93,7 +98,7 @@ async fn fetched_zips_are_verified_against_the_checksum_database(pool: sqlx::PgP
     let multi2 = "github.com/agoratest/multi/v2";
     let (status, body) = get(format!("/{multi2}/@v/v2.1.0.zip")).await;
     assert_eq!(status, 200, "{body}");
-    assert!(stored(store.as_ref(), multi2, "v2.1.0").await);
+    assert!(stored(&store, multi2, "v2.1.0").await);
     assert_eq!(db.hits_ending(&format!("/lookup/{multi2}@v2.1.0")), 1);
     // The answer was kept: a go command's lookup through agora is served from the store.
     let (status, _) = get(format!("/sumdb/{NAME}/lookup/{multi2}@v2.1.0")).await;
@@ -116,17 +121,17 @@ async fn fetched_zips_are_verified_against_the_checksum_database(pool: sqlx::PgP
         .expect("Caps in go.sum");
     assert!(body.contains(&computed), "{body}");
     assert_eq!(body.trim_end().lines().count(), 1, "{body}");
-    assert!(!stored(store.as_ref(), CAPS, "v1.0.0").await);
+    assert!(!stored(&store, CAPS, "v1.0.0").await);
 
     // A version the database does not know: stored.
     let (status, body) = get("/github.com/agoratest/multi/@v/v1.0.0.zip".into()).await;
     assert_eq!(status, 200, "{body}");
-    assert!(stored(store.as_ref(), "github.com/agoratest/multi", "v1.0.0").await);
+    assert!(stored(&store, "github.com/agoratest/multi", "v1.0.0").await);
 
     // (3) A private module: the database never hears of it (its record there is wrong, too).
     let (status, body) = get("/github.com/agoratest/legacy/@v/v1.0.0.zip".into()).await;
     assert_eq!(status, 200, "{body}");
-    assert!(stored(store.as_ref(), "github.com/agoratest/legacy", "v1.0.0").await);
+    assert!(stored(&store, "github.com/agoratest/legacy", "v1.0.0").await);
     assert!(
         !db.hits().iter().any(|h| h.contains("legacy")),
         "{:?}",
@@ -170,10 +175,10 @@ async fn checksum_database_down_fails_open_unless_told_otherwise(pool: sqlx::Sql
     assert_eq!(status, 502, "{body:?}");
     let text = String::from_utf8_lossy(&body);
     assert!(text.contains("could not be checked"), "{text}");
-    assert!(!stored(store.as_ref(), CAPS, "v1.0.0").await);
+    assert!(!stored(&store, CAPS, "v1.0.0").await);
 
     let open = spawn_app_with(store.clone(), &modules.url(), &env("false")).await;
     let (status, body) = open.fetch(&format!("/{caps}/@v/v1.0.0.zip")).await;
     assert_eq!(status, 200, "{body:?}");
-    assert!(stored(store.as_ref(), CAPS, "v1.0.0").await);
+    assert!(stored(&store, CAPS, "v1.0.0").await);
 }

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use super::cache::{RemoteGuard, RepoError};
 use super::versions::has_path_prefix;
+use crate::config::net::Cidr;
 use crate::upstream::UpstreamError;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -273,46 +274,6 @@ pub fn match_go_import(imports: &[MetaImport], path: &str) -> Result<Option<Meta
     Ok(found.cloned())
 }
 
-/// A CIDR block (`10.0.0.0/8`, `fd00::/8`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Cidr {
-    addr: IpAddr,
-    bits: u8,
-}
-
-impl Cidr {
-    pub fn parse(s: &str) -> Result<Self, String> {
-        let (a, b) = s.split_once('/').unwrap_or((s, ""));
-        let addr: IpAddr = a.trim().parse().map_err(|e| format!("{s:?}: {e}"))?;
-        let max = if addr.is_ipv4() { 32 } else { 128 };
-        let bits = if b.is_empty() {
-            max
-        } else {
-            b.trim().parse::<u8>().map_err(|e| format!("{s:?}: {e}"))?
-        };
-        if bits > max {
-            return Err(format!("{s:?}: prefix longer than {max} bits"));
-        }
-        Ok(Self { addr, bits })
-    }
-
-    pub fn contains(&self, ip: IpAddr) -> bool {
-        match (self.addr, ip.to_canonical()) {
-            (IpAddr::V4(n), IpAddr::V4(a)) => {
-                let mask = u32::MAX.checked_shl(32 - u32::from(self.bits)).unwrap_or(0);
-                u32::from(n) & mask == u32::from(a) & mask
-            }
-            (IpAddr::V6(n), IpAddr::V6(a)) => {
-                let mask = u128::MAX
-                    .checked_shl(128 - u32::from(self.bits))
-                    .unwrap_or(0);
-                u128::from(n) & mask == u128::from(a) & mask
-            }
-            _ => false,
-        }
-    }
-}
-
 /// Addresses that are not the public internet: loopback, private, link-local, shared, unique
 /// local, multicast, unspecified, documentation and other reserved ranges.
 pub fn is_special(ip: IpAddr) -> bool {
@@ -368,27 +329,6 @@ impl NetPolicy {
         self.allow_private_networks
             || !is_special(ip)
             || self.allowed_cidrs.iter().any(|c| c.contains(ip))
-    }
-
-    /// Parses `host=ip:port` entries separated by commas.
-    pub fn parse_hosts(s: &str) -> Result<HashMap<String, SocketAddr>, String> {
-        let mut map = HashMap::new();
-        for item in s.split(',').map(str::trim).filter(|i| !i.is_empty()) {
-            let (host, addr) = item
-                .split_once('=')
-                .ok_or_else(|| format!("{item:?}: want host=ip:port"))?;
-            let addr: SocketAddr = addr.trim().parse().map_err(|e| format!("{item:?}: {e}"))?;
-            map.insert(host.trim().to_ascii_lowercase(), addr);
-        }
-        Ok(map)
-    }
-
-    pub fn parse_cidrs(s: &str) -> Result<Vec<Cidr>, String> {
-        s.split(',')
-            .map(str::trim)
-            .filter(|i| !i.is_empty())
-            .map(Cidr::parse)
-            .collect()
     }
 }
 
@@ -746,6 +686,7 @@ pub fn refused(host: &str, ip: IpAddr) -> UpstreamError {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use crate::config::net::{Cidrs, HostMap};
 
     #[test]
     fn known_hosts() {
@@ -864,8 +805,11 @@ mod tests {
     async fn git_is_confined_to_checked_addresses() {
         let d = Discovery {
             policy: NetPolicy {
-                hosts: NetPolicy::parse_hosts("ok.test=93.184.216.34:443,in.test=10.0.0.1:443")
-                    .unwrap(),
+                hosts: HostMap::try_from(
+                    "ok.test=93.184.216.34:443,in.test=10.0.0.1:443".to_string(),
+                )
+                .unwrap()
+                .0,
                 ..Default::default()
             },
             timeout: Duration::from_secs(1),
@@ -916,16 +860,13 @@ mod tests {
             assert!(p.allows(ip.parse().unwrap()), "{ip}");
         }
         let p = NetPolicy {
-            allowed_cidrs: NetPolicy::parse_cidrs("127.0.0.0/8, fd00::/8").unwrap(),
+            allowed_cidrs: Cidrs::try_from("127.0.0.0/8, fd00::/8".to_string())
+                .unwrap()
+                .0,
             ..Default::default()
         };
         assert!(p.allows("127.0.0.1".parse().unwrap()));
         assert!(p.allows("fd12::1".parse().unwrap()));
         assert!(!p.allows("10.0.0.1".parse().unwrap()));
-        assert!(NetPolicy::parse_cidrs("10.0.0.0/33").is_err());
-        assert_eq!(
-            NetPolicy::parse_hosts("vanity.test=127.0.0.1:8080").unwrap()["vanity.test"],
-            "127.0.0.1:8080".parse().unwrap()
-        );
     }
 }

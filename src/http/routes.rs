@@ -1,0 +1,42 @@
+//! Every route of the server, in one table. Module paths can be any depth, so the download
+//! protocol and publishing take whatever the fixed paths above them did not.
+
+use actix_web::{Route, guard, web};
+
+use super::handlers::{admin, health, protocol, publish, sumdb};
+
+/// `GET` or `HEAD`: every read of the protocol answers both.
+fn read() -> Route {
+    web::route().guard(guard::Any(guard::Get()).or(guard::Head()))
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig, admin_enabled: bool) {
+    cfg.route("/healthz", web::get().to(health::healthz))
+        .route("/readyz", web::get().to(health::readyz))
+        .route("/metrics", web::get().to(health::metrics))
+        .route("/version", web::get().to(health::version))
+        .route("/catalog", web::get().to(admin::catalog));
+    if admin_enabled {
+        cfg.route("/admin/versions", web::get().to(admin::versions))
+            .route("/admin/hide", web::post().to(admin::hide))
+            .route("/admin/audit", web::get().to(admin::audit));
+    } else {
+        cfg.route("/admin/{rest:.*}", web::route().to(publish::disabled));
+    }
+    cfg.service(
+        web::resource("/sumdb/{rest:.*}")
+            .route(read().to(sumdb::serve))
+            .default_service(web::to(protocol::method_not_allowed)),
+    );
+    let put = if admin_enabled {
+        web::put().to(publish::put)
+    } else {
+        web::put().to(publish::disabled)
+    };
+    cfg.service(
+        web::resource("/{path:.*}")
+            .route(read().to(protocol::serve))
+            .route(put)
+            .default_service(web::to(protocol::method_not_allowed)),
+    );
+}

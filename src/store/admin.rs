@@ -1,0 +1,73 @@
+//! Administration of stored versions: hiding, usage, expiry and the audit trail. Version rows
+//! themselves never change; all of this lives in tables beside them.
+
+use async_trait::async_trait;
+
+use super::{BlobRef, StoreError};
+use gomod::module::ModulePath;
+
+/// One stored version as administration sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionRow {
+    pub id: i64,
+    pub module: String,
+    pub version: String,
+    /// `proxy <url>`, `direct <url>`, `publish:<who>`, `import:<who>`.
+    pub source: String,
+    pub zip: BlobRef,
+    /// Unix seconds.
+    pub stored_at: i64,
+    pub last_used_at: Option<i64>,
+    pub hidden_reason: Option<String>,
+}
+
+/// Which versions `catalog` returns: ordered by id, after `after_id`.
+#[derive(Debug, Clone, Default)]
+pub struct CatalogQuery<'a> {
+    pub after_id: i64,
+    pub limit: i64,
+    pub module: Option<&'a str>,
+    pub include_hidden: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AuditEntry {
+    pub id: i64,
+    /// Unix seconds.
+    pub at: i64,
+    pub actor: String,
+    pub action: String,
+    pub module: String,
+    pub version: String,
+    pub detail: String,
+}
+
+#[async_trait]
+pub trait AdminStore: Send + Sync {
+    /// The reason a version is hidden, if it is.
+    async fn hidden_reason(&self, version_id: i64) -> Result<Option<String>, StoreError>;
+    /// Hidden versions of a module.
+    async fn hidden_versions(&self, module: &ModulePath) -> Result<Vec<String>, StoreError>;
+    async fn catalog(&self, query: &CatalogQuery<'_>) -> Result<Vec<VersionRow>, StoreError>;
+    /// Hides a version and records it in the audit log; false if it was hidden already.
+    async fn hide_version(
+        &self,
+        row: &VersionRow,
+        reason: &str,
+        actor: &str,
+        at: i64,
+    ) -> Result<bool, StoreError>;
+    /// Deletes a version's row (for retention), recording it in the audit log; its blob is the
+    /// caller's to delete after.
+    async fn expire_version(
+        &self,
+        row: &VersionRow,
+        actor: &str,
+        at: i64,
+        detail: &str,
+    ) -> Result<(), StoreError>;
+    async fn record_audit(&self, entry: &AuditEntry) -> Result<(), StoreError>;
+    async fn audit_log(&self, after_id: i64, limit: i64) -> Result<Vec<AuditEntry>, StoreError>;
+    /// Raises each version's last use to at least the given unix time; unknown ids are skipped.
+    async fn touch_usage(&self, uses: &[(i64, i64)]) -> Result<(), StoreError>;
+}

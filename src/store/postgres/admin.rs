@@ -1,0 +1,208 @@
+//! Hiding, expiry, usage and the audit trail.
+
+use async_trait::async_trait;
+
+use super::PgStore;
+use crate::store::{AdminStore, AuditEntry, BlobRef, CatalogQuery, StoreError, VersionRow};
+use gomod::module::ModulePath;
+
+#[async_trait]
+impl AdminStore for PgStore {
+    async fn hidden_reason(&self, version_id: i64) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::query_scalar!(
+            "SELECT reason FROM hidden_versions WHERE version_id = $1",
+            version_id
+        )
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    async fn hidden_versions(&self, module: &ModulePath) -> Result<Vec<String>, StoreError> {
+        Ok(sqlx::query_scalar!(
+            r#"SELECT v.version FROM hidden_versions h
+               JOIN versions v ON v.id = h.version_id JOIN modules m ON m.id = v.module_id
+               WHERE m.path = $1"#,
+            module.as_str()
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    async fn catalog(&self, query: &CatalogQuery<'_>) -> Result<Vec<VersionRow>, StoreError> {
+        let rows = sqlx::query!(
+            r#"SELECT v.id, m.path, v.version, v.source, v.zip_sha256, v.zip_size,
+                      extract(epoch FROM v.fetched_at)::bigint AS "stored_at!",
+                      u.last_used_at AS "last_used_at?", h.reason AS "reason?"
+               FROM versions v JOIN modules m ON m.id = v.module_id
+               LEFT JOIN version_usage u ON u.version_id = v.id
+               LEFT JOIN hidden_versions h ON h.version_id = v.id
+               WHERE v.id > $1 AND ($2::text IS NULL OR m.path = $2)
+                 AND ($3 OR h.version_id IS NULL)
+               ORDER BY v.id LIMIT $4"#,
+            query.after_id,
+            query.module,
+            query.include_hidden,
+            query.limit
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| VersionRow {
+                id: r.id,
+                module: r.path,
+                version: r.version,
+                source: r.source,
+                zip: BlobRef {
+                    sha256: r.zip_sha256,
+                    size: r.zip_size.max(0) as u64,
+                },
+                stored_at: r.stored_at,
+                last_used_at: r.last_used_at,
+                hidden_reason: r.reason,
+            })
+            .collect())
+    }
+
+    async fn hide_version(
+        &self,
+        row: &VersionRow,
+        reason: &str,
+        actor: &str,
+        at: i64,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.fill_pool.begin().await?;
+        let done = sqlx::query!(
+            r#"INSERT INTO hidden_versions (version_id, reason, hidden_by, hidden_at)
+               VALUES ($1, $2, $3, $4) ON CONFLICT (version_id) DO NOTHING"#,
+            row.id,
+            reason,
+            actor,
+            at
+        )
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if done == 0 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        insert_audit(
+            &mut *tx,
+            at,
+            actor,
+            "hide",
+            &row.module,
+            &row.version,
+            reason,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn expire_version(
+        &self,
+        row: &VersionRow,
+        actor: &str,
+        at: i64,
+        detail: &str,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.fill_pool.begin().await?;
+        sqlx::query!("DELETE FROM version_usage WHERE version_id = $1", row.id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query!("DELETE FROM versions WHERE id = $1", row.id)
+            .execute(&mut *tx)
+            .await?;
+        insert_audit(
+            &mut *tx,
+            at,
+            actor,
+            "expire",
+            &row.module,
+            &row.version,
+            detail,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn record_audit(&self, e: &AuditEntry) -> Result<(), StoreError> {
+        insert_audit(
+            &self.pool, e.at, &e.actor, &e.action, &e.module, &e.version, &e.detail,
+        )
+        .await
+    }
+
+    async fn audit_log(&self, after_id: i64, limit: i64) -> Result<Vec<AuditEntry>, StoreError> {
+        let rows = sqlx::query!(
+            r#"SELECT id, at, actor, action, module, version, detail FROM audit_log
+               WHERE id > $1 ORDER BY id LIMIT $2"#,
+            after_id,
+            limit
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| AuditEntry {
+                id: r.id,
+                at: r.at,
+                actor: r.actor,
+                action: r.action,
+                module: r.module,
+                version: r.version,
+                detail: r.detail,
+            })
+            .collect())
+    }
+
+    async fn touch_usage(&self, uses: &[(i64, i64)]) -> Result<(), StoreError> {
+        if uses.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<i64> = uses.iter().map(|u| u.0).collect();
+        let times: Vec<i64> = uses.iter().map(|u| u.1).collect();
+        sqlx::query!(
+            r#"INSERT INTO version_usage (version_id, last_used_at)
+               SELECT u.id, max(u.t) FROM UNNEST($1::bigint[], $2::bigint[]) AS u(id, t)
+               WHERE EXISTS (SELECT 1 FROM versions v WHERE v.id = u.id)
+               GROUP BY u.id
+               ON CONFLICT (version_id) DO UPDATE
+               SET last_used_at = GREATEST(version_usage.last_used_at, EXCLUDED.last_used_at)"#,
+            &ids,
+            &times
+        )
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}
+
+/// One audit row; inside the caller's transaction when given one.
+#[allow(clippy::too_many_arguments)]
+async fn insert_audit<'e>(
+    exec: impl sqlx::PgExecutor<'e>,
+    at: i64,
+    actor: &str,
+    action: &str,
+    module: &str,
+    version: &str,
+    detail: &str,
+) -> Result<(), StoreError> {
+    sqlx::query!(
+        r#"INSERT INTO audit_log (at, actor, action, module, version, detail)
+               VALUES ($1, $2, $3, $4, $5, $6)"#,
+        at,
+        actor,
+        action,
+        module,
+        version,
+        detail
+    )
+    .execute(exec)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,128 @@
+//! The production store: PostgreSQL, shared by every replica. One struct holds the pools and
+//! implements every store trait, one file each.
+
+mod admin;
+mod blobs;
+mod locks;
+mod sumdb;
+mod tokens;
+mod versions;
+
+use std::str::FromStr;
+
+use async_trait::async_trait;
+use secrecy::ExposeSecret;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::{Connection, Executor};
+
+use super::{Database, PoolStats, StoreError, StoreOptions};
+
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+pub struct PgStore {
+    /// Serves requests.
+    pool: PgPool,
+    /// Stores fetched versions: a separate limit so writes never starve reads.
+    fill_pool: PgPool,
+    /// One connection for `/readyz`, with a short acquire timeout: a busy serving pool must not
+    /// make the replica look dead.
+    ready_pool: PgPool,
+    /// For the fetch locks' dedicated sessions.
+    options: PgConnectOptions,
+}
+
+impl PgStore {
+    /// Builds the pools without connecting: readiness reports a database that is down.
+    pub fn connect(options: &StoreOptions) -> Result<Self, StoreError> {
+        let connect = PgConnectOptions::from_str(options.url.expose_secret())
+            .map_err(|e| {
+                // sqlx errors never carry the URL; be sure no password leaks through one anyway.
+                StoreError::Database(format!(
+                    "invalid database_url: {}",
+                    crate::redact::redact(&e.to_string())
+                ))
+            })?
+            .application_name("agora");
+        let pool = PgPoolOptions::new()
+            .max_connections(options.max_connections)
+            .acquire_timeout(options.acquire_timeout)
+            .connect_lazy_with(connect.clone());
+        let fill_pool = PgPoolOptions::new()
+            .max_connections(options.fill_connections)
+            .acquire_timeout(options.acquire_timeout)
+            .connect_lazy_with(connect.clone());
+        let ready_pool = PgPoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(options.readiness_timeout)
+            .connect_lazy_with(connect.clone());
+        Ok(Self {
+            pool,
+            fill_pool,
+            ready_pool,
+            options: connect,
+        })
+    }
+
+    /// Every pool is `pool` (tests).
+    pub fn from_pool(pool: PgPool) -> Self {
+        let options = pool.connect_options().as_ref().clone();
+        Self {
+            fill_pool: pool.clone(),
+            ready_pool: pool.clone(),
+            pool,
+            options,
+        }
+    }
+}
+
+#[async_trait]
+impl Database for PgStore {
+    async fn ping(&self) -> Result<(), StoreError> {
+        let mut conn = self.ready_pool.acquire().await?;
+        conn.ping().await?;
+        Ok(())
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        MIGRATOR.run(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn migrations_current(&self) -> Result<bool, StoreError> {
+        let mut conn = self.ready_pool.acquire().await?;
+        let applied: Vec<i64> = match conn
+            .fetch_all("SELECT version FROM _sqlx_migrations WHERE success ORDER BY version")
+            .await
+        {
+            Ok(rows) => rows
+                .iter()
+                .map(|r| sqlx::Row::get::<i64, _>(r, 0))
+                .collect(),
+            // No migrations table yet.
+            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42P01") => Vec::new(),
+            Err(e) => return Err(e.into()),
+        };
+        Ok(MIGRATOR.iter().all(|m| applied.contains(&m.version)))
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+        self.fill_pool.close().await;
+        self.ready_pool.close().await;
+    }
+
+    fn pool_stats(&self) -> Vec<PoolStats> {
+        [
+            ("serve", &self.pool),
+            ("fill", &self.fill_pool),
+            ("ready", &self.ready_pool),
+        ]
+        .into_iter()
+        .map(|(name, pool)| PoolStats {
+            name,
+            size: pool.size(),
+            idle: pool.num_idle(),
+        })
+        .collect()
+    }
+}

@@ -1,0 +1,82 @@
+//! Client tokens.
+
+use async_trait::async_trait;
+
+use super::PgStore;
+use crate::store::{NewToken, StoreError, StoredToken, TokenStore};
+
+#[async_trait]
+impl TokenStore for PgStore {
+    async fn token_create(&self, new: &NewToken<'_>) -> Result<bool, StoreError> {
+        let done = sqlx::query!(
+            r#"INSERT INTO tokens (name, secret_sha256, scopes, created_by, patterns)
+               VALUES ($1, $2, $3, $4, $5)
+               ON CONFLICT DO NOTHING"#,
+            new.name,
+            new.secret_sha256,
+            new.scopes,
+            new.created_by,
+            new.patterns
+        )
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn token_by_hash(&self, secret_sha256: &str) -> Result<Option<StoredToken>, StoreError> {
+        let row = sqlx::query!(
+            r#"SELECT id, name, secret_sha256, scopes, created_by, patterns,
+                      to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS "created_at!",
+                      to_char(revoked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS revoked_at
+               FROM tokens WHERE secret_sha256 = $1"#,
+            secret_sha256
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| StoredToken {
+            id: r.id,
+            name: r.name,
+            secret_sha256: r.secret_sha256,
+            scopes: r.scopes,
+            patterns: r.patterns,
+            created_by: r.created_by,
+            created_at: r.created_at,
+            revoked_at: r.revoked_at,
+        }))
+    }
+
+    async fn tokens(&self) -> Result<Vec<StoredToken>, StoreError> {
+        let rows = sqlx::query!(
+            r#"SELECT id, name, secret_sha256, scopes, created_by, patterns,
+                      to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS "created_at!",
+                      to_char(revoked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS revoked_at
+               FROM tokens ORDER BY id"#
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| StoredToken {
+                id: r.id,
+                name: r.name,
+                secret_sha256: r.secret_sha256,
+                scopes: r.scopes,
+                patterns: r.patterns,
+                created_by: r.created_by,
+                created_at: r.created_at,
+                revoked_at: r.revoked_at,
+            })
+            .collect())
+    }
+
+    async fn token_revoke(&self, name_or_id: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query!(
+            r#"UPDATE tokens SET revoked_at = now()
+               WHERE revoked_at IS NULL AND (name = $1 OR id::text = $1)"#,
+            name_or_id
+        )
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+}

@@ -1,0 +1,192 @@
+//! Hiding, expiry, usage and the audit trail.
+
+use async_trait::async_trait;
+use sqlx::Row;
+
+use super::SqliteStore;
+use crate::store::{AdminStore, AuditEntry, BlobRef, CatalogQuery, StoreError, VersionRow};
+use gomod::module::ModulePath;
+
+fn version_row(r: &sqlx::sqlite::SqliteRow) -> Result<VersionRow, sqlx::Error> {
+    Ok(VersionRow {
+        id: r.try_get("id")?,
+        module: r.try_get("path")?,
+        version: r.try_get("version")?,
+        source: r.try_get("source")?,
+        zip: BlobRef {
+            sha256: r.try_get("zip_sha256")?,
+            size: r.try_get::<i64, _>("zip_size")?.max(0) as u64,
+        },
+        stored_at: r.try_get::<Option<i64>, _>("stored_at")?.unwrap_or(0),
+        last_used_at: r.try_get("last_used_at")?,
+        hidden_reason: r.try_get("reason")?,
+    })
+}
+
+fn audit_row(r: &sqlx::sqlite::SqliteRow) -> Result<AuditEntry, sqlx::Error> {
+    Ok(AuditEntry {
+        id: r.try_get("id")?,
+        at: r.try_get("at")?,
+        actor: r.try_get("actor")?,
+        action: r.try_get("action")?,
+        module: r.try_get("module")?,
+        version: r.try_get("version")?,
+        detail: r.try_get("detail")?,
+    })
+}
+
+const INSERT_AUDIT: &str = "INSERT INTO audit_log (at, actor, action, module, version, detail)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+
+#[async_trait]
+impl AdminStore for SqliteStore {
+    async fn hidden_reason(&self, version_id: i64) -> Result<Option<String>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT reason FROM hidden_versions WHERE version_id = ?1")
+                .bind(version_id)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn hidden_versions(&self, module: &ModulePath) -> Result<Vec<String>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT v.version FROM hidden_versions h
+             JOIN versions v ON v.id = h.version_id JOIN modules m ON m.id = v.module_id
+             WHERE m.path = ?1",
+        )
+        .bind(module.as_str())
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    async fn catalog(&self, query: &CatalogQuery<'_>) -> Result<Vec<VersionRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT v.id, m.path, v.version, v.source, v.zip_sha256, v.zip_size,
+                    CAST(strftime('%s', v.fetched_at) AS INTEGER) AS stored_at,
+                    u.last_used_at, h.reason
+             FROM versions v JOIN modules m ON m.id = v.module_id
+             LEFT JOIN version_usage u ON u.version_id = v.id
+             LEFT JOIN hidden_versions h ON h.version_id = v.id
+             WHERE v.id > ?1 AND (?2 IS NULL OR m.path = ?2)
+               AND (?3 OR h.version_id IS NULL)
+             ORDER BY v.id LIMIT ?4",
+        )
+        .bind(query.after_id)
+        .bind(query.module)
+        .bind(query.include_hidden)
+        .bind(query.limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(version_row).collect::<Result<_, _>>()?)
+    }
+
+    async fn hide_version(
+        &self,
+        row: &VersionRow,
+        reason: &str,
+        actor: &str,
+        at: i64,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query(
+            "INSERT INTO hidden_versions (version_id, reason, hidden_by, hidden_at)
+             VALUES (?1, ?2, ?3, ?4) ON CONFLICT (version_id) DO NOTHING",
+        )
+        .bind(row.id)
+        .bind(reason)
+        .bind(actor)
+        .bind(at)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if done == 0 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        sqlx::query(INSERT_AUDIT)
+            .bind(at)
+            .bind(actor)
+            .bind("hide")
+            .bind(&row.module)
+            .bind(&row.version)
+            .bind(reason)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn expire_version(
+        &self,
+        row: &VersionRow,
+        actor: &str,
+        at: i64,
+        detail: &str,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for sql in [
+            "DELETE FROM version_usage WHERE version_id = ?1",
+            "DELETE FROM versions WHERE id = ?1",
+        ] {
+            sqlx::query(sql).bind(row.id).execute(&mut *tx).await?;
+        }
+        sqlx::query(INSERT_AUDIT)
+            .bind(at)
+            .bind(actor)
+            .bind("expire")
+            .bind(&row.module)
+            .bind(&row.version)
+            .bind(detail)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn record_audit(&self, e: &AuditEntry) -> Result<(), StoreError> {
+        sqlx::query(INSERT_AUDIT)
+            .bind(e.at)
+            .bind(&e.actor)
+            .bind(&e.action)
+            .bind(&e.module)
+            .bind(&e.version)
+            .bind(&e.detail)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn audit_log(&self, after_id: i64, limit: i64) -> Result<Vec<AuditEntry>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, at, actor, action, module, version, detail FROM audit_log
+             WHERE id > ?1 ORDER BY id LIMIT ?2",
+        )
+        .bind(after_id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(audit_row).collect::<Result<_, _>>()?)
+    }
+
+    async fn touch_usage(&self, uses: &[(i64, i64)]) -> Result<(), StoreError> {
+        if uses.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.pool.begin().await?;
+        for (id, t) in uses {
+            sqlx::query(
+                "INSERT INTO version_usage (version_id, last_used_at)
+                 SELECT ?1, ?2 WHERE EXISTS (SELECT 1 FROM versions WHERE id = ?1)
+                 ON CONFLICT (version_id) DO UPDATE
+                 SET last_used_at = max(last_used_at, excluded.last_used_at)",
+            )
+            .bind(id)
+            .bind(t)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}

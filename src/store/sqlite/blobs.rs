@@ -1,0 +1,96 @@
+//! Zips as rows of bounded chunks, keyed by their sha256.
+
+use std::path::Path;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+
+use super::SqliteStore;
+use crate::store::blobs::{ChunkReader, chunk_count};
+use crate::store::{Blob, BlobBody, BlobRef, BlobStore, StoreError};
+
+#[async_trait]
+impl BlobStore for SqliteStore {
+    async fn put(&self, blob: &BlobRef, file: &Path) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let new = sqlx::query(
+            "INSERT INTO blobs (sha256, size) VALUES (?1, ?2) ON CONFLICT (sha256) DO NOTHING",
+        )
+        .bind(&blob.sha256)
+        .bind(blob.size as i64)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if new == 0 {
+            // Content-addressed: what is stored under this address is these bytes.
+            tx.rollback().await?;
+            return Ok(());
+        }
+        let mut chunks = ChunkReader::open(file).await?;
+        let (mut count, mut written) = (0u32, 0u64);
+        while let Some(data) = chunks.next().await? {
+            written += data.len() as u64;
+            sqlx::query("INSERT INTO blob_chunks (sha256, seq, data) VALUES (?1, ?2, ?3)")
+                .bind(&blob.sha256)
+                .bind(count as i64)
+                .bind(data)
+                .execute(&mut *tx)
+                .await?;
+            count += 1;
+        }
+        if written != blob.size || count != chunk_count(blob.size) {
+            return Err(StoreError::Io(format!(
+                "zip changed while storing: {written} bytes, {} declared",
+                blob.size
+            )));
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn open(&self, blob: &BlobRef) -> Result<Blob, StoreError> {
+        let size: Option<i64> = sqlx::query_scalar("SELECT size FROM blobs WHERE sha256 = ?1")
+            .bind(&blob.sha256)
+            .fetch_optional(&self.pool)
+            .await?;
+        if size != Some(blob.size as i64) {
+            return Err(StoreError::MissingBlob(blob.sha256.clone()));
+        }
+        let (pool, sha256, count) = (
+            self.pool.clone(),
+            blob.sha256.clone(),
+            chunk_count(blob.size),
+        );
+        let stream = futures::stream::try_unfold(0u32, move |seq| {
+            let (pool, sha256) = (pool.clone(), sha256.clone());
+            async move {
+                if seq >= count {
+                    return Ok(None);
+                }
+                let data: Option<Vec<u8>> = sqlx::query_scalar(
+                    "SELECT data FROM blob_chunks WHERE sha256 = ?1 AND seq = ?2",
+                )
+                .bind(&sha256)
+                .bind(seq as i64)
+                .fetch_optional(&pool)
+                .await?;
+                match data {
+                    Some(d) => Ok(Some((Bytes::from(d), seq + 1))),
+                    None => Err(StoreError::MissingBlob(format!("{sha256} chunk {seq}"))),
+                }
+            }
+        });
+        Ok(Blob {
+            size: blob.size,
+            body: BlobBody::Stream(Box::pin(stream)),
+        })
+    }
+
+    async fn delete(&self, blob: &BlobRef) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM blobs WHERE sha256 = ?1")
+            .bind(&blob.sha256)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}
