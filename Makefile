@@ -10,14 +10,7 @@ export SQLX_OFFLINE := true
 ## deployment checks: the image's build context (built and run as the image runs it), nginx in
 ## front of three replicas, and the Helm chart.
 test:
-	@export DATABASE_URL=$$(scripts/ensure-postgres.sh) && \
-	export AGORA_GO=$$(scripts/ensure-go.sh) && \
-	echo "DATABASE_URL=$$DATABASE_URL go=$$AGORA_GO" && \
-	$(CARGO) test --workspace --all-targets --no-fail-fast
-	CARGO=$(CARGO) scripts/image-context.sh
-	scripts/nginx-check.sh
-	scripts/helm-check.sh
-	scripts/fuzz-build.sh
+	CARGO=$(CARGO) scripts/test.sh
 
 ## The image's build context, built with the release profile as the Dockerfile builds it.
 image-context:

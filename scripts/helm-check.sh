@@ -3,12 +3,13 @@
 # helm binary or a cluster: helm-python-sdk embeds Helm's Go SDK; kubernetes-validate checks
 # the manifests (strict) against the lowest and highest Kubernetes the chart claims, jsonschema
 # the Prometheus Operator objects against scripts/schemas/; yamllint checks the rendered YAML.
-# The tools live in .tools/helm-venv (created on first run). Last line: "N passed, M failed";
+# The tools live in a venv cached outside the clone ($AGORA_CACHE, default ~/.cache/agora),
+# created on first run. Last line: "N passed, M failed";
 # the exit status is non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-VENV=.tools/helm-venv
+VENV=${AGORA_CACHE:-$HOME/.cache/agora}/helm-venv
 PINS="helm-python-sdk==0.2.2 kubernetes-validate==1.37.0 jsonschema==4.26.0 yamllint==1.38.0"
 PYTHON=${PYTHON:-python3}
 

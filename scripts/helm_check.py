@@ -75,7 +75,7 @@ rules:
 """
 )
 
-CONFIG_RS = ROOT / "src" / "config.rs"
+CONFIG_RS = ROOT / "src" / "config" / "mod.rs"
 METRICS_RS = ROOT / "src" / "telemetry" / "metrics.rs"
 OPERATIONS_MD = ROOT / "docs" / "operations.md"
 
@@ -107,7 +107,7 @@ def env_name(key: str) -> str:
 
 
 def binary_settings(src: str) -> list[str]:
-    """Every settings key of src/config.rs, so the check cannot drift from the binary: the keys
+    """Every settings key of src/config/mod.rs, so the check cannot drift from the binary: the keys
     of its `.set_default("key", ...)` calls, plus the fields of `Settings` and of the nested
     `*Settings` structs it names (which adds keys without a default, such as the Option
     otel.endpoint)."""
@@ -126,7 +126,7 @@ def binary_settings(src: str) -> list[str]:
     return sorted(keys)
 
 
-# Every AGORA_* variable the binary reads, derived from src/config.rs; all but FROM_SECRET must
+# Every AGORA_* variable the binary reads, derived from src/config/mod.rs; all but FROM_SECRET must
 # be keys of the chart's ConfigMap in every configuration (empty strings where unset).
 BINARY_VARS = [env_name(k) for k in binary_settings(CONFIG_RS.read_text())]
 SETTINGS = [v for v in BINARY_VARS if v not in FROM_SECRET] + EXTRA_VARS
@@ -145,7 +145,7 @@ CONSTANTS = {"gomod::zip::MAX_ZIP_FILE": 500 << 20}
 
 
 def binary_defaults(src: str) -> dict[str, str]:
-    """The set_default values of src/config.rs as the strings the ConfigMap would hold."""
+    """The set_default values of src/config/mod.rs as the strings the ConfigMap would hold."""
     out = {}
     for key, lit in re.findall(r'\.set_default\(\s*"([a-z0-9_.]+)"\s*,\s*(.+?)\s*\)\?', src):
         if m := re.fullmatch(r'"(.*)"', lit):
@@ -374,7 +374,7 @@ def specific_default(r: Rendered) -> None:
     check(f"{L}: NOTES print the GOPROXY line",
           lambda: "export GOPROXY=http://localhost:8080" in r.notes())
     defaults = binary_defaults(CONFIG_RS.read_text())
-    check(f"{L}: every setting defaults to the binary's default (src/config.rs) but {', '.join(CHART_DIFFERS)}",
+    check(f"{L}: every setting defaults to the binary's default (src/config/mod.rs) but {', '.join(CHART_DIFFERS)}",
           lambda: eq({k: (config(r).get(env_name(k)), v) for k, v in defaults.items()
                       if k not in CHART_DIFFERS and config(r).get(env_name(k)) != v}, {}))
     dep = r.one("Deployment")
@@ -717,7 +717,7 @@ def main() -> int:
         (lambda r: ([o["kind"] for o in r.objects if o["kind"] == "Job"], config(r)["AGORA_MIGRATE_ON_START"]))(
             render(chart, {**base, "migrations": {"enabled": False}, "config": {"migrateOnStart": True}})),
         ([], "true")))
-    check("src/config.rs scan finds every settings section and the default-less otel.endpoint", lambda: eq(
+    check("src/config/mod.rs scan finds every settings section and the default-less otel.endpoint", lambda: eq(
         ({v.split("__")[0] for v in BINARY_VARS if "__" in v} >= {
             f"AGORA_{s}" for s in ("DATABASE", "FETCH", "CACHE", "DIRECT", "LOG", "OTEL", "POLICY", "SUMDB", "AUTH", "TLS", "ADMIN")},
          "AGORA_OTEL__ENDPOINT" in BINARY_VARS, len(BINARY_VARS) > len(binary_defaults(CONFIG_RS.read_text()))),

@@ -554,3 +554,22 @@ fn zip_hash_matches_the_go_command() {
     );
     assert_eq!(verified, go_sum, "agora mod verify of go's zip");
 }
+
+/// The test command stops at the first step that fails: a PostgreSQL that cannot be found or
+/// started must not let the suite run on with an empty `DATABASE_URL`.
+#[test]
+fn the_test_script_stops_when_postgres_cannot_be_had() {
+    let out = Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/test.sh"))
+        .env("ENSURE_POSTGRES", "false")
+        // Were the failure ignored, this makes the next steps fail at once rather than run.
+        .env("CARGO", "false")
+        .env("AGORA_GO", "/bin/true")
+        .output()
+        .expect("run scripts/test.sh");
+    assert!(!out.status.success(), "{}", stderr(&out));
+    assert!(
+        !stdout(&out).contains("DATABASE_URL="),
+        "went on past the failed step: {}",
+        stdout(&out)
+    );
+}

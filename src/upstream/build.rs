@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::Upstream;
 use super::chain::{Chain, Entry, Off};
 use super::direct::git::GitOptions;
-use super::direct::resolve::NetPolicy;
+use super::direct::guard::NetPolicy;
 use super::direct::{DirectOptions, DirectUpstream};
 use super::private::PrivatePatterns;
 use super::proxy::ProxyUpstream;

@@ -10,6 +10,7 @@ use tokio::io::AsyncWriteExt;
 use url::Url;
 
 use super::{Info, Upstream, UpstreamError, ZipDownload};
+use crate::telemetry::metrics::METRICS;
 use gomod::module::{self, ModulePath};
 use gomod::version::Version;
 
@@ -189,17 +190,26 @@ impl Upstream for ProxyUpstream {
     }
 
     async fn list(&self, module: &ModulePath) -> Result<String, UpstreamError> {
-        let body = self.small_body(&self.url(module, "@v/list")).await?;
-        String::from_utf8(body).map_err(|_| UpstreamError::Invalid("list is not UTF-8".into()))
+        timed("list", async {
+            let body = self.small_body(&self.url(module, "@v/list")).await?;
+            String::from_utf8(body).map_err(|_| UpstreamError::Invalid("list is not UTF-8".into()))
+        })
+        .await
     }
 
     async fn latest(&self, module: &ModulePath) -> Result<Info, UpstreamError> {
-        Info::parse(self.small_body(&self.url(module, "@latest")).await?)
+        timed("latest", async {
+            Info::parse(self.small_body(&self.url(module, "@latest")).await?)
+        })
+        .await
     }
 
     async fn info(&self, module: &ModulePath, query: &str) -> Result<Info, UpstreamError> {
-        let tail = Self::version_tail(query, "info")?;
-        Info::parse(self.small_body(&self.url(module, &tail)).await?)
+        timed("info", async {
+            let tail = Self::version_tail(query, "info")?;
+            Info::parse(self.small_body(&self.url(module, &tail)).await?)
+        })
+        .await
     }
 
     async fn go_mod(
@@ -207,11 +217,38 @@ impl Upstream for ProxyUpstream {
         module: &ModulePath,
         version: &Version,
     ) -> Result<Vec<u8>, UpstreamError> {
-        let tail = Self::version_tail(version.as_str(), "mod")?;
-        self.small_body(&self.url(module, &tail)).await
+        timed("mod", async {
+            let tail = Self::version_tail(version.as_str(), "mod")?;
+            self.small_body(&self.url(module, &tail)).await
+        })
+        .await
     }
 
     async fn zip(
+        &self,
+        module: &ModulePath,
+        version: &Version,
+        dest: &Path,
+        max_bytes: u64,
+    ) -> Result<ZipDownload, UpstreamError> {
+        timed("zip", self.download(module, version, dest, max_bytes)).await
+    }
+}
+
+/// Runs an upstream request, observing how long it took (`agora_upstream_request_duration_seconds`).
+async fn timed<T>(kind: &str, request: impl std::future::Future<Output = T>) -> T {
+    let started = std::time::Instant::now();
+    let result = request.await;
+    METRICS
+        .upstream_request_seconds
+        .with_label_values(&[kind])
+        .observe(started.elapsed().as_secs_f64());
+    result
+}
+
+impl ProxyUpstream {
+    /// Streams the zip into `dest`, counting and hashing it.
+    async fn download(
         &self,
         module: &ModulePath,
         version: &Version,

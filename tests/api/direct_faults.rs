@@ -212,7 +212,7 @@ async fn direct_discovery_is_guarded_and_configurable(pool: sqlx::PgPool) {
 async fn direct_repository_cache_is_incremental_and_evicts_least_recently_used() {
     use agora::upstream::direct::cache::{CacheLimits, RepoCache};
     use agora::upstream::direct::git::{Git, GitOptions};
-    use agora::upstream::direct::resolve::{Discovery, NetPolicy};
+    use agora::upstream::direct::guard::{Guard, NetPolicy};
 
     let tmp = tempfile::tempdir().expect("tempdir");
     // Incompressible, so each repository really takes about this much disk.
@@ -255,7 +255,7 @@ async fn direct_repository_cache_is_incremental_and_evicts_least_recently_used()
         global_config: Some(gitconfig),
     });
     let cache_dir = tmp.path().join("cache");
-    let guard = std::sync::Arc::new(Discovery {
+    let guard = std::sync::Arc::new(Guard {
         policy: NetPolicy::default(),
         timeout: Duration::from_secs(5),
     });

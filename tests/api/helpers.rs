@@ -236,6 +236,15 @@ pub fn start_replica_with(
     }
 }
 
+/// The value of one series (`name{labels}`, exactly as rendered) in a Prometheus text answer;
+/// `None` when there is no such series, which is not the same as zero.
+pub fn metric(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .find(|l| l.starts_with(series) && l[series.len()..].starts_with(' '))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+}
+
 /// An HTTP client for tests, after the process's TLS provider is chosen.
 pub fn client() -> reqwest::Client {
     agora::install_crypto_provider();

@@ -53,12 +53,11 @@ async fn stored(store: &Stores, module: &str, version: &str) -> bool {
         .is_some()
 }
 
-fn metric(text: &str, result: &str) -> f64 {
-    let name = format!("agora_sumdb_verifications_total{{result=\"{result}\"}} ");
-    text.lines()
-        .find_map(|l| l.strip_prefix(&name))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0.0)
+fn metric(text: &str, result: &str) -> Option<f64> {
+    crate::helpers::metric(
+        text,
+        &format!("agora_sumdb_verifications_total{{result=\"{result}\"}}"),
+    )
 }
 
 #[sqlx::test(migrations = "migrations/postgres")]
@@ -139,11 +138,11 @@ async fn fetched_zips_are_verified_against_the_checksum_database(pool: sqlx::PgP
     );
 
     let (_, text) = get("/metrics".into()).await;
-    assert_eq!(metric(&text, "ok"), 1.0, "{text}");
-    assert_eq!(metric(&text, "mismatch"), 1.0, "{text}");
-    assert_eq!(metric(&text, "not_found"), 1.0, "{text}");
-    assert_eq!(metric(&text, "private"), 1.0, "{text}");
-    assert_eq!(metric(&text, "unavailable"), 0.0, "{text}");
+    assert_eq!(metric(&text, "ok"), Some(1.0), "{text}");
+    assert_eq!(metric(&text, "mismatch"), Some(1.0), "{text}");
+    assert_eq!(metric(&text, "not_found"), Some(1.0), "{text}");
+    assert_eq!(metric(&text, "private"), Some(1.0), "{text}");
+    assert_eq!(metric(&text, "unavailable"), None, "never counted: {text}");
 }
 
 /// A loopback address nothing listens on.

@@ -10,11 +10,12 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-use async_trait::async_trait;
 use sha2::{Digest, Sha256};
 use tokio::sync::{OwnedRwLockReadGuard, RwLock};
 
+use super::confine::{RemoteGuard, confinement, with_config};
 use super::git::{Git, GitError};
+pub use super::refs::{Refs, parse_ls_remote};
 use crate::redact::redact;
 
 /// The ref a fetch stores the remote's `HEAD` under.
@@ -32,39 +33,6 @@ const FETCH: [&str; 8] = [
     "+refs/tags/*:refs/tags/*",
 ];
 
-/// The refs of a repository, each peeled to the commit it names.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Refs {
-    /// Full ref name (`refs/tags/v1.0.0`, `refs/heads/main`, `HEAD`) → commit hash.
-    pub map: BTreeMap<String, String>,
-    /// Commit hash → committer time (Unix seconds), for the commits refs name.
-    pub times: HashMap<String, i64>,
-}
-
-impl Refs {
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.map.get(name).map(String::as_str)
-    }
-
-    /// Tag names (without `refs/tags/`) starting with `prefix`.
-    pub fn tags(&self, prefix: &str) -> Vec<&str> {
-        self.map
-            .keys()
-            .filter_map(|k| k.strip_prefix("refs/tags/"))
-            .filter(|t| t.starts_with(prefix))
-            .collect()
-    }
-
-    /// Tag names (without `refs/tags/`) naming `commit`, sorted.
-    pub fn tags_at(&self, commit: &str) -> Vec<&str> {
-        self.map
-            .iter()
-            .filter(|(_, h)| h.as_str() == commit)
-            .filter_map(|(k, _)| k.strip_prefix("refs/tags/"))
-            .collect()
-    }
-}
-
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum RepoError {
     /// The repository cannot be read at all (does not exist, no access, unreachable). `url` is
@@ -78,43 +46,6 @@ pub enum RepoError {
     Git(#[from] GitError),
     #[error("repository cache: {0}")]
     Io(String),
-}
-
-/// Decides whether git may reach a repository over the network, and pins what it checked.
-#[async_trait]
-pub trait RemoteGuard: Send + Sync {
-    /// The `name=value` settings (for `git -c`) that confine git to what was checked for `url`,
-    /// the URL git really contacts (its `insteadOf` rules applied), or why it may not go there.
-    async fn confine(&self, url: &str, insecure: bool) -> Result<Vec<String>, RepoError>;
-}
-
-/// What every git command that touches the network runs with, whatever its configuration says:
-/// only https and ssh (plain http too for modules `direct.insecure` names; other protocols only
-/// where the operator's git configuration allows them by name, as `protocol.file.allow`), and
-/// no redirects, which could lead git (and its credentials) to an address nobody checked.
-pub fn confinement(insecure: bool) -> Vec<String> {
-    let mut config = vec![
-        "protocol.allow=never".to_string(),
-        "protocol.https.allow=always".to_string(),
-        "protocol.ssh.allow=always".to_string(),
-        "http.followRedirects=false".to_string(),
-    ];
-    config.push(format!(
-        "protocol.http.allow={}",
-        if insecure { "always" } else { "never" }
-    ));
-    config
-}
-
-/// `git -c a -c b … <args>`.
-fn with_config<'a>(config: &'a [String], args: &[&'a str]) -> Vec<&'a str> {
-    let mut all = Vec::with_capacity(config.len() * 2 + args.len());
-    for c in config {
-        all.push("-c");
-        all.push(c.as_str());
-    }
-    all.extend_from_slice(args);
-    all
 }
 
 struct State {
@@ -516,23 +447,6 @@ fn key_of(url: &str) -> String {
     hex::encode(&digest[..16])
 }
 
-/// `ls-remote` output as ref → object, keeping branches, tags and `HEAD`, without peeled lines.
-pub fn parse_ls_remote(out: &[u8]) -> BTreeMap<String, String> {
-    let mut map = BTreeMap::new();
-    for line in String::from_utf8_lossy(out).lines() {
-        let Some((hash, name)) = line.split_once('\t') else {
-            continue;
-        };
-        if name.ends_with("^{}") {
-            continue;
-        }
-        if name == "HEAD" || name.starts_with("refs/heads/") || name.starts_with("refs/tags/") {
-            map.insert(name.to_string(), hash.to_string());
-        }
-    }
-    map
-}
-
 fn dir_size(dir: &Path) -> u64 {
     let mut total = 0;
     let mut stack = vec![dir.to_path_buf()];
@@ -549,24 +463,4 @@ fn dir_size(dir: &Path) -> u64 {
         }
     }
     total
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ls_remote_lines() {
-        let out = b"aaa\tHEAD\nbbb\trefs/heads/main\nccc\trefs/tags/v1.0.0\nddd\trefs/tags/v1.0.0^{}\neee\trefs/pull/1/head\n";
-        let map = parse_ls_remote(out);
-        let got: Vec<(&str, &str)> = map.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        assert_eq!(
-            got,
-            [
-                ("HEAD", "aaa"),
-                ("refs/heads/main", "bbb"),
-                ("refs/tags/v1.0.0", "ccc")
-            ]
-        );
-    }
 }

@@ -1,19 +1,23 @@
 //! `direct`: modules read from their version control repositories, as the go command does with
 //! `GOPROXY=direct`, with zips whose `h1:` hashes equal the go command's.
 //!
-//! - `resolve`: module path → repository (known hosts, `.git` suffix, `?go-get=1` discovery
-//!   behind an address guard; `mod` meta tags delegate to a GOPROXY).
+//! - `resolve`: `?go-get=1` discovery (known hosts and the `.git` suffix rule are `gomod::vcs`);
+//!   `mod` meta tags delegate to a GOPROXY.
+//! - `guard`: the one guarded way to the network, for discovery, `mod` proxies and git.
 //! - `git`: the git CLI, never interactive, bounded in time and number.
-//! - `cache`: bare repositories on local disk, LRU-evicted.
-//! - `versions`: the pure tag/version rules; `repo`: the go command's `codeRepo` over git.
+//! - `cache`: bare repositories on local disk, LRU-evicted (`refs`: what they and their remotes
+//!   hold); `confine`: what git may reach.
+//! - `repo`: the go command's `codeRepo` over git (its pure rules are `gomod::coderepo`).
 //! - `archive`: `git archive` → module zip.
 
 pub mod archive;
 pub mod cache;
+pub mod confine;
 pub mod git;
+pub mod guard;
+pub mod refs;
 pub mod repo;
 pub mod resolve;
-pub mod versions;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -25,11 +29,12 @@ use super::proxy::ProxyUpstream;
 use super::{Info, Upstream, UpstreamError, ZipDownload};
 use cache::{CacheLimits, RepoCache, RepoError};
 use git::{Git, GitError, GitOptions, Sink};
+use gomod::coderepo::Layout;
 use gomod::module::ModulePath;
 use gomod::version::Version;
+use guard::{Guard, NetPolicy};
 use repo::CodeRepo;
-use resolve::{Discovery, NetPolicy, RepoRoot, Vcs};
-use versions::Layout;
+use resolve::{Discovery, RepoRoot, Vcs};
 
 pub struct DirectOptions {
     pub git: GitOptions,
@@ -49,7 +54,8 @@ pub struct DirectOptions {
 pub struct DirectUpstream {
     cache: RepoCache,
     /// The one guarded way to the network: discovery, `mod` proxies and git all pass it.
-    discovery: Arc<Discovery>,
+    guard: Arc<Guard>,
+    discovery: Discovery,
     roots: moka::sync::Cache<String, RepoRoot>,
     blobs: repo::Blobs,
     proxy_timeout: Duration,
@@ -96,10 +102,14 @@ macro_rules! with_target {
 impl DirectUpstream {
     pub fn new(options: DirectOptions) -> std::io::Result<Self> {
         let git = Git::new(options.git);
-        let discovery = Arc::new(Discovery {
+        let guard = Arc::new(Guard {
             policy: options.net,
             timeout: options.proxy_timeout,
         });
+        let discovery = Discovery {
+            guard: guard.clone(),
+            timeout: options.proxy_timeout,
+        };
         std::fs::create_dir_all(&options.temp_dir)?;
         let limits = CacheLimits {
             max_bytes: options.cache_bytes,
@@ -107,7 +117,8 @@ impl DirectUpstream {
             refresh: options.refresh,
         };
         Ok(Self {
-            cache: RepoCache::new(options.cache_dir, limits, git, discovery.clone())?,
+            cache: RepoCache::new(options.cache_dir, limits, git, guard.clone())?,
+            guard,
             discovery,
             roots: moka::sync::Cache::builder()
                 .max_capacity(4 << 20)
@@ -128,7 +139,7 @@ impl DirectUpstream {
         if let Some(r) = self.roots.get(path) {
             return Ok(r);
         }
-        let root = match resolve::known_host(path) {
+        let root = match gomod::vcs::known_host(path) {
             Some(r) => r.map_err(UpstreamError::NotFound)?,
             None => self.discovery.discover(path).await?,
         };
@@ -139,7 +150,7 @@ impl DirectUpstream {
     async fn target(&self, module: &ModulePath, force: bool) -> Result<Target, UpstreamError> {
         let root = self.repo_root(module).await?;
         let insecure =
-            gomod::module::match_prefix_patterns(&self.discovery.policy.insecure, module.as_str());
+            gomod::module::match_prefix_patterns(&self.guard.policy.insecure, module.as_str());
         match root.vcs {
             Vcs::Mod => {
                 let url = url::Url::parse(&root.url).map_err(|e| {
@@ -148,7 +159,7 @@ impl DirectUpstream {
                         crate::redact::redact(&root.url)
                     ))
                 })?;
-                let client = self.discovery.proxy_client(&url, insecure).await?;
+                let client = self.guard.proxy_client(&url, insecure).await?;
                 Ok(Target::Proxy(ProxyUpstream::new(
                     &url,
                     client,

@@ -1,0 +1,28 @@
+//! Where a module's code is, by the go command's rules (`cmd/go/internal/vcs`): the static table
+//! of code hosts, the VCS-suffix rule, and `<meta name="go-import">` tags. Only the parsing and
+//! the rules are here; fetching pages and guarding addresses is the server's job.
+
+mod hosts;
+mod meta;
+
+pub use hosts::known_host;
+pub use meta::{MetaImport, match_go_import, parse_meta_imports};
+
+/// A version control system (or a GOPROXY, for `mod` meta tags).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Vcs {
+    Git,
+    /// A GOPROXY base URL serving the module.
+    Mod,
+}
+
+/// Where a module path's code is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepoRoot {
+    /// The import path of the repository root.
+    pub root: String,
+    pub url: String,
+    pub vcs: Vcs,
+    /// A meta tag's subdirectory (Go 1.25+).
+    pub subdir: String,
+}

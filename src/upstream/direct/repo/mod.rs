@@ -1,0 +1,338 @@
+//! One module in one cached git repository: the go command's `codeRepo` (`Versions`, `Stat`,
+//! `convert`, `validatePseudoVersion`, `findDir`, `GoMod`, `Latest`) on top of the git CLI.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+mod convert;
+mod files;
+
+use super::cache::Repo;
+use super::git::{Git, GitError, Sink};
+use crate::upstream::UpstreamError;
+use gomod::coderepo::{self as versions, Found, Layout};
+use gomod::module::canonical_version;
+use gomod::{pseudo, semver};
+
+/// Largest go.mod or LICENSE read from git.
+const MAX_FILE: usize = 16 << 20;
+
+/// A commit as `Stat` sees it.
+#[derive(Debug, Clone)]
+pub struct RevInfo {
+    pub hash: String,
+    pub time: i64,
+    /// Tags naming this commit, sorted.
+    pub tags: Vec<String>,
+    /// The tag the query named, if it was one.
+    pub tag: Option<String>,
+    /// The full ref the answer depended on (`refs/tags/v1.0.0`, `refs/heads/main`, `HEAD`).
+    pub ref_name: Option<String>,
+}
+
+/// A resolved version with what `.info` says about it.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    pub version: String,
+    pub rev: RevInfo,
+}
+
+#[derive(Serialize)]
+struct InfoJson<'a> {
+    #[serde(rename = "Version")]
+    version: &'a str,
+    #[serde(rename = "Time")]
+    time: String,
+    #[serde(rename = "Origin")]
+    origin: Origin<'a>,
+}
+
+#[derive(Serialize)]
+struct Origin<'a> {
+    #[serde(rename = "VCS")]
+    vcs: &'a str,
+    #[serde(rename = "URL")]
+    url: &'a str,
+    #[serde(rename = "Subdir", skip_serializing_if = "str::is_empty")]
+    subdir: &'a str,
+    #[serde(rename = "Hash")]
+    hash: &'a str,
+    #[serde(rename = "Ref", skip_serializing_if = "Option::is_none")]
+    ref_name: Option<&'a str>,
+}
+
+/// Small files read at commit hashes (immutable), keyed by repository URL and `hash:path`.
+pub type Blobs = moka::sync::Cache<String, Arc<Option<Vec<u8>>>>;
+
+pub fn blob_cache(bytes: u64) -> Blobs {
+    moka::sync::Cache::builder()
+        .max_capacity(bytes)
+        .weigher(|k: &String, v: &Arc<Option<Vec<u8>>>| {
+            let n = k.len() + v.as_ref().as_ref().map_or(0, Vec::len) + 64;
+            u32::try_from(n).unwrap_or(u32::MAX)
+        })
+        .build()
+}
+
+pub struct CodeRepo {
+    pub git: Git,
+    pub repo: Repo,
+    pub layout: Layout,
+    pub blobs: Blobs,
+}
+
+/// Whether a `rev:path` spec names a commit by its full hash (so its content never changes).
+fn immutable(spec: &str) -> bool {
+    spec.split_once(':')
+        .is_some_and(|(rev, _)| rev.len() == 40 && rev.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+pub fn not_found(msg: impl Into<String>) -> UpstreamError {
+    UpstreamError::NotFound(msg.into())
+}
+
+impl CodeRepo {
+    fn dir(&self) -> &Path {
+        &self.repo.dir
+    }
+
+    fn git_err(&self, e: GitError) -> UpstreamError {
+        match e {
+            GitError::Timeout { .. } => {
+                UpstreamError::Timeout(format!("{}: {e}", crate::redact::redact(&self.repo.url)))
+            }
+            other => UpstreamError::Transport {
+                url: crate::redact::redact(&self.repo.url).into_owned(),
+                reason: other.to_string(),
+            },
+        }
+    }
+
+    fn invalid(&self, version: &str, msg: impl std::fmt::Display) -> UpstreamError {
+        not_found(format!(
+            "{}@{version}: invalid version: {msg}",
+            self.layout.module
+        ))
+    }
+
+    /// `Versions("")`.
+    pub async fn versions(&self) -> Result<Vec<String>, UpstreamError> {
+        let prefix = self.layout.tag_prefix();
+        let tags = self.repo.refs.tags(&prefix);
+        let (list, incompatible) = versions::tag_versions(&self.layout, tags);
+        if incompatible.is_empty() {
+            return Ok(list);
+        }
+        let questions = versions::go_mod_questions(&list, &incompatible);
+        let specs: Vec<String> = questions
+            .iter()
+            .map(|v| format!("refs/tags/{prefix}{v}:go.mod"))
+            .collect();
+        let answers = self.read_files(&specs).await?;
+        let has: Vec<&String> = questions
+            .iter()
+            .zip(&answers)
+            .filter(|(_, a)| a.is_some())
+            .map(|(q, _)| q)
+            .collect();
+        Ok(versions::append_incompatible(list, &incompatible, |v| {
+            has.iter().any(|h| h.as_str() == v)
+        }))
+    }
+
+    /// The `retract`ions of the highest release (else pre-release) listed version.
+    async fn retractions(&self) -> Option<gomod::modfile::ModFile> {
+        let mut list = self.versions().await.ok()?;
+        if let Some(i) = list.iter().position(|v| v.ends_with("+incompatible")) {
+            list.truncate(i);
+        }
+        let highest = list
+            .iter()
+            .rev()
+            .find(|v| semver::prerelease(v).is_empty())
+            .or(list.last())?
+            .clone();
+        let data = Box::pin(self.go_mod(&highest)).await.ok()?;
+        gomod::modfile::parse_lax(&data).ok()
+    }
+
+    /// Commit hash and committer time of a commit-ish.
+    async fn commit(&self, rev: &str) -> Result<Option<(String, i64)>, UpstreamError> {
+        let spec = format!("{rev}^{{commit}}");
+        let out = self
+            .git
+            .output(
+                self.dir(),
+                &[
+                    "log",
+                    "-n1",
+                    "--no-decorate",
+                    "--format=%H %ct",
+                    &spec,
+                    "--",
+                ],
+                None,
+                Sink::Memory(4096),
+            )
+            .await
+            .map_err(|e| self.git_err(e))?;
+        if !out.status.success() {
+            return Ok(None);
+        }
+        let text = String::from_utf8_lossy(&out.stdout);
+        let mut f = text.split_whitespace();
+        match (f.next(), f.next().and_then(|t| t.parse().ok())) {
+            (Some(h), Some(t)) => Ok(Some((h.to_string(), t))),
+            _ => Ok(None),
+        }
+    }
+
+    /// The git `stat`: a tag, a branch, `HEAD` or a hash prefix of at least 7 digits.
+    pub async fn stat(&self, rev: &str) -> Result<RevInfo, UpstreamError> {
+        let refs = &self.repo.refs;
+        let unknown = || not_found(format!("{}: unknown revision {rev}", self.layout.module));
+        let (hash, ref_name, tag) = if let Some(h) = refs.get(&format!("refs/tags/{rev}")) {
+            (
+                h.to_string(),
+                Some(format!("refs/tags/{rev}")),
+                Some(rev.to_string()),
+            )
+        } else if let Some(h) = refs.get(&format!("refs/heads/{rev}")) {
+            (h.to_string(), Some(format!("refs/heads/{rev}")), None)
+        } else if rev == "HEAD" {
+            let h = refs.get("HEAD").ok_or_else(unknown)?;
+            (h.to_string(), Some("HEAD".to_string()), None)
+        } else if (7..=40).contains(&rev.len()) && rev.bytes().all(|b| b.is_ascii_hexdigit()) {
+            let lower = rev.to_ascii_lowercase();
+            let mut found: Option<&str> = None;
+            for h in refs.map.values() {
+                if h.starts_with(&lower) {
+                    if found.is_some_and(|f| f != h) {
+                        return Err(not_found(format!("ambiguous revision {rev}")));
+                    }
+                    found = Some(h);
+                }
+            }
+            match found {
+                Some(h) => (h.to_string(), None, None),
+                None => {
+                    // Not a ref's commit: any commit of the fetched history.
+                    let hash = self.commit(&lower).await?.ok_or_else(unknown)?.0;
+                    (hash, None, None)
+                }
+            }
+        } else {
+            return Err(unknown());
+        };
+        let (hash, time) = match refs.times.get(&hash) {
+            Some(t) => (hash, *t),
+            None => self.commit(&hash).await?.ok_or_else(unknown)?,
+        };
+        let tags = refs
+            .tags_at(&hash)
+            .into_iter()
+            .map(str::to_string)
+            .collect();
+        Ok(RevInfo {
+            hash,
+            time,
+            tags,
+            tag,
+            ref_name,
+        })
+    }
+
+    /// `Stat(query)`: the canonical version or pseudo-version the query stands for.
+    pub async fn stat_version(&self, query: &str) -> Result<Resolved, UpstreamError> {
+        let rev = self.layout.rev_to_rev(query);
+        let info = self.stat(&rev).await?;
+        let version = self.convert(&info, query).await?;
+        Ok(Resolved { version, rev: info })
+    }
+
+    /// `Latest`: what the default branch's head is.
+    pub async fn latest(&self) -> Result<Resolved, UpstreamError> {
+        let info = self.stat("HEAD").await?;
+        let version = self.convert(&info, "").await?;
+        Ok(Resolved { version, rev: info })
+    }
+
+    /// `findDir` at a known commit.
+    async fn find_dir_at(&self, hash: &str, version: &str) -> Result<Found, UpstreamError> {
+        let mut specs = vec![format!(
+            "{hash}:{}",
+            versions::join(&self.layout.code_dir, "go.mod")
+        )];
+        if let Some(d2) = self.layout.major_dir() {
+            specs.push(format!("{hash}:{d2}/go.mod"));
+        }
+        let mut files = self.read_files(&specs).await?.into_iter();
+        let file1 = files.next().flatten();
+        let file2 = files.next().flatten();
+        versions::find_dir(&self.layout, version, file1, file2).map_err(|e| {
+            not_found(format!(
+                "{}@{version}: {e} at revision {}",
+                self.layout.module,
+                &hash[..12.min(hash.len())]
+            ))
+        })
+    }
+
+    /// The commit and module directory of a canonical version (validated first if pseudo).
+    pub async fn locate(&self, version: &str) -> Result<(RevInfo, Found), UpstreamError> {
+        if version != canonical_version(version) {
+            return Err(self.invalid(version, "not canonical"));
+        }
+        let info = if pseudo::is_pseudo_version(version) {
+            self.stat_version(version).await?.rev
+        } else {
+            self.stat(&self.layout.rev_to_rev(version)).await?
+        };
+        let found = self.find_dir_at(&info.hash, version).await?;
+        Ok((info, found))
+    }
+
+    /// `GoMod`: the raw blob, or the synthesized one-liner.
+    pub async fn go_mod(&self, version: &str) -> Result<Vec<u8>, UpstreamError> {
+        let (_, found) = self.locate(version).await?;
+        Ok(found
+            .go_mod
+            .unwrap_or_else(|| versions::legacy_go_mod(&self.layout.module)))
+    }
+
+    /// The root LICENSE blob at `hash`, if any.
+    pub async fn root_license(&self, hash: &str) -> Result<Option<Vec<u8>>, UpstreamError> {
+        self.read_file(hash, "LICENSE").await
+    }
+
+    /// The `.info` body, with `Origin` as the go command's module cache keeps it.
+    pub fn info_json(&self, resolved: &Resolved) -> Vec<u8> {
+        let time = time::OffsetDateTime::from_unix_timestamp(resolved.rev.time)
+            .ok()
+            .and_then(|t| {
+                t.format(&time::format_description::well_known::Rfc3339)
+                    .ok()
+            })
+            .unwrap_or_default();
+        let ref_name = if pseudo::is_pseudo_version(&resolved.version) {
+            None
+        } else {
+            resolved.rev.ref_name.as_deref()
+        };
+        let url = crate::redact::redact(&self.repo.url);
+        let json = InfoJson {
+            version: &resolved.version,
+            time,
+            origin: Origin {
+                vcs: "git",
+                url: &url,
+                subdir: &self.layout.code_dir,
+                hash: &resolved.rev.hash,
+                ref_name,
+            },
+        };
+        serde_json::to_vec(&json).unwrap_or_default()
+    }
+}
