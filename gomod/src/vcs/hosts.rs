@@ -118,8 +118,6 @@ fn vcs_suffix(path: &str) -> Option<Result<(String, String), String>> {
     None
 }
 
-/// One `<meta name="go-import" content="prefix vcs url [subdir]">`.
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

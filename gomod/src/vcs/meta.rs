@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use crate::coderepo::has_path_prefix;
 
+/// One `<meta name="go-import" content="prefix vcs url [subdir]">`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MetaImport {
     pub prefix: String,
