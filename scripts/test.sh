@@ -7,6 +7,21 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 CARGO=${CARGO:-cargo}
 export SQLX_OFFLINE=true
+cache=${AGORA_CACHE:-$HOME/.cache/agora}
+# Builds go to a directory outside the clone unless CARGO_TARGET_DIR says otherwise, so a fresh
+# clone on a machine that built before compiles only agora and gomod, not every dependency. The
+# artifacts of this project's own crates left there by other clones more than a day ago are
+# dropped first: a clone rebuilds its own anyway.
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$cache/target}
+if [ -d "$CARGO_TARGET_DIR/debug" ]; then
+  find "$CARGO_TARGET_DIR/debug/deps" "$CARGO_TARGET_DIR/debug/.fingerprint" \
+    "$CARGO_TARGET_DIR/debug/build" -maxdepth 1 -mtime +1 \
+    \( -name 'agora-*' -o -name 'libagora-*' -o -name 'gomod-*' -o -name 'libgomod-*' \
+       -o -name 'api-*' -o -name 'cli-*' -o -name 'differential-*' -o -name 'zip_check-*' \
+       -o -name 'zip_create-*' -o -name 'zipbench-*' \) -exec rm -rf {} + 2>/dev/null || true
+fi
+export FUZZ_BUILD_TARGET_DIR=${FUZZ_BUILD_TARGET_DIR:-$CARGO_TARGET_DIR/fuzz-build}
+export AGORA_BIN=${AGORA_BIN:-$CARGO_TARGET_DIR/debug/agora}
 # Overridable so the test of this script can make the first step fail.
 DATABASE_URL=$("${ENSURE_POSTGRES:-scripts/ensure-postgres.sh}")
 AGORA_GO=$(scripts/ensure-go.sh)

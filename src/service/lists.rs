@@ -31,19 +31,16 @@ impl ProxyService {
             .versions(module)
             .instrument(info_span!("store_lookup"))
             .await?;
-        let upstream = if mode == Mode::None {
-            Err(Failed::Upstream(stored_only(module)))
-        } else {
-            self.lookups
-                .run(
-                    module,
-                    "list".into(),
-                    self.upstream
-                        .list(module)
-                        .instrument(info_span!("upstream_list")),
-                )
-                .await
-        };
+        let upstream = self
+            .ask(
+                &mode,
+                module,
+                "list",
+                self.upstream
+                    .list(module)
+                    .instrument(info_span!("upstream_list")),
+            )
+            .await;
         let mut versions: Vec<String> = match upstream {
             Ok(body) => body
                 .lines()
@@ -83,19 +80,16 @@ impl ProxyService {
             self.names_allowed(module, &body)?;
             return Ok(Reply::found(body, CacheResult::Hit, false));
         }
-        let upstream = if mode == Mode::None {
-            Err(Failed::Upstream(stored_only(module)))
-        } else {
-            self.lookups
-                .run(
-                    module,
-                    "latest".into(),
-                    self.upstream
-                        .latest(module)
-                        .instrument(info_span!("upstream_latest")),
-                )
-                .await
-        };
+        let upstream = self
+            .ask(
+                &mode,
+                module,
+                "latest",
+                self.upstream
+                    .latest(module)
+                    .instrument(info_span!("upstream_latest")),
+            )
+            .await;
         let body = match upstream {
             Ok(info) => {
                 let hidden = self.hidden.of_module(module).await?;
@@ -153,6 +147,20 @@ impl ProxyService {
             Some(v) => Ok(self.versions.version(module, &v).await?),
             None => Ok(None),
         }
+    }
+
+    /// The upstream's answer to a module-wide lookup (`what`), unless the mode fetches nothing.
+    async fn ask<T>(
+        &self,
+        mode: &Mode,
+        module: &ModulePath,
+        what: &str,
+        call: impl std::future::Future<Output = Result<T, UpstreamError>>,
+    ) -> Result<T, Failed> {
+        if *mode == Mode::None {
+            return Err(Failed::Upstream(stored_only(module)));
+        }
+        self.lookups.run(module, what.to_string(), call).await
     }
 
     /// An `@latest` answer must not name a denied version.

@@ -85,6 +85,27 @@ impl ChunkReader {
     }
 }
 
+/// A stored blob's chunks as a stream: `fetch(sha256, seq)` reads one chunk, each as it is sent,
+/// so no connection is held between them and a slow client pins nothing.
+pub(crate) fn chunk_stream<F, Fut>(blob: &BlobRef, fetch: F) -> ByteStream
+where
+    F: Fn(String, u32) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Result<Option<Vec<u8>>, StoreError>> + Send + 'static,
+{
+    let (sha256, count) = (blob.sha256.clone(), chunk_count(blob.size));
+    Box::pin(futures::stream::try_unfold(0u32, move |seq| {
+        let next = (seq < count).then(|| fetch(sha256.clone(), seq));
+        let sha256 = sha256.clone();
+        async move {
+            let Some(next) = next else { return Ok(None) };
+            match next.await? {
+                Some(data) => Ok(Some((Bytes::from(data), seq + 1))),
+                None => Err(StoreError::MissingBlob(format!("{sha256} chunk {seq}"))),
+            }
+        }
+    }))
+}
+
 /// How many chunks a zip of `size` bytes is stored in.
 pub fn chunk_count(size: u64) -> u32 {
     size.div_ceil(super::CHUNK_SIZE as u64) as u32

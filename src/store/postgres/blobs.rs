@@ -3,10 +3,9 @@
 use std::path::Path;
 
 use async_trait::async_trait;
-use bytes::Bytes;
 
 use super::PgStore;
-use crate::store::blobs::{ChunkReader, chunk_count};
+use crate::store::blobs::{ChunkReader, chunk_count, chunk_stream};
 use crate::store::{Blob, BlobBody, BlobRef, BlobStore, StoreError};
 
 #[async_trait]
@@ -58,34 +57,22 @@ impl BlobStore for PgStore {
         if size != Some(blob.size as i64) {
             return Err(StoreError::MissingBlob(blob.sha256.clone()));
         }
-        let (pool, sha256, count) = (
-            self.pool.clone(),
-            blob.sha256.clone(),
-            chunk_count(blob.size),
-        );
-        // One query per chunk, no connection held between them: a slow client pins nothing.
-        let stream = futures::stream::try_unfold(0u32, move |seq| {
-            let (pool, sha256) = (pool.clone(), sha256.clone());
+        let pool = self.pool.clone();
+        let stream = chunk_stream(blob, move |sha256, seq| {
+            let pool = pool.clone();
             async move {
-                if seq >= count {
-                    return Ok(None);
-                }
-                let data = sqlx::query_scalar!(
+                Ok(sqlx::query_scalar!(
                     "SELECT data FROM blob_chunks WHERE sha256 = $1 AND seq = $2",
                     sha256,
                     seq as i32
                 )
                 .fetch_optional(&pool)
-                .await?;
-                match data {
-                    Some(d) => Ok(Some((Bytes::from(d), seq + 1))),
-                    None => Err(StoreError::MissingBlob(format!("{sha256} chunk {seq}"))),
-                }
+                .await?)
             }
         });
         Ok(Blob {
             size: blob.size,
-            body: BlobBody::Stream(Box::pin(stream)),
+            body: BlobBody::Stream(stream),
         })
     }
 

@@ -24,7 +24,8 @@ impl TokenStore for PgStore {
     }
 
     async fn token_by_hash(&self, secret_sha256: &str) -> Result<Option<StoredToken>, StoreError> {
-        let row = sqlx::query!(
+        Ok(sqlx::query_as!(
+            StoredToken,
             r#"SELECT id, name, secret_sha256, scopes, created_by, patterns,
                       to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS "created_at!",
                       to_char(revoked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS revoked_at
@@ -32,41 +33,19 @@ impl TokenStore for PgStore {
             secret_sha256
         )
         .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.map(|r| StoredToken {
-            id: r.id,
-            name: r.name,
-            secret_sha256: r.secret_sha256,
-            scopes: r.scopes,
-            patterns: r.patterns,
-            created_by: r.created_by,
-            created_at: r.created_at,
-            revoked_at: r.revoked_at,
-        }))
+        .await?)
     }
 
     async fn tokens(&self) -> Result<Vec<StoredToken>, StoreError> {
-        let rows = sqlx::query!(
+        Ok(sqlx::query_as!(
+            StoredToken,
             r#"SELECT id, name, secret_sha256, scopes, created_by, patterns,
                       to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS "created_at!",
                       to_char(revoked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS revoked_at
                FROM tokens ORDER BY id"#
         )
         .fetch_all(&self.pool)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| StoredToken {
-                id: r.id,
-                name: r.name,
-                secret_sha256: r.secret_sha256,
-                scopes: r.scopes,
-                patterns: r.patterns,
-                created_by: r.created_by,
-                created_at: r.created_at,
-                revoked_at: r.revoked_at,
-            })
-            .collect())
+        .await?)
     }
 
     async fn token_revoke(&self, name_or_id: &str) -> Result<bool, StoreError> {
