@@ -49,7 +49,13 @@ async fn upstream_faults_store_nothing(pool: sqlx::PgPool) {
             "timed out",
         ),
         // The upstream broke off mid-body: a transport error naming the zip.
-        ("truncated zip", "v1.0.0.zip", Fault::Truncate, 502, "v1.0.0.zip"),
+        (
+            "truncated zip",
+            "v1.0.0.zip",
+            Fault::Truncate,
+            502,
+            "v1.0.0.zip",
+        ),
         (
             "zip with a bad prefix",
             "v1.0.0.zip",
@@ -94,7 +100,10 @@ async fn upstream_faults_store_nothing(pool: sqlx::PgPool) {
         ),
     ];
     for (name, file, fault, want, reason) in cases {
-        assert!(!reason.is_empty(), "{name}: a case must name what the body says");
+        assert!(
+            !reason.is_empty(),
+            "{name}: a case must name what the body says"
+        );
         upstream.fault(&format!("{}/@v/{file}", esc(CAPS)), fault, Some(1));
         let (status, body) = app.fetch(&zip_path).await;
         let body = String::from_utf8_lossy(&body);
