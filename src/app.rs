@@ -41,6 +41,7 @@ pub fn store_options(settings: &Settings) -> StoreOptions {
         url: settings.database_url.clone(),
         max_connections: db.max_connections,
         fill_connections: db.fill_connections,
+        lock_connections: u32::try_from(settings.fetch.max_concurrent).unwrap_or(u32::MAX),
         acquire_timeout: Duration::from_secs(db.acquire_timeout_secs),
         readiness_timeout: Duration::from_millis(db.readiness_timeout_ms.max(1)),
     }

@@ -76,8 +76,22 @@ fn file_blob(blob: &BlobRef, file: tokio::fs::File) -> Blob {
 
 #[async_trait]
 impl BlobStore for CachedBlobs {
+    /// Stores the blob, then keeps the local file's bytes here too: the requests that follow a
+    /// fetch are served from them instead of reading back what was just written.
     async fn put(&self, blob: &BlobRef, file: &Path) -> Result<(), StoreError> {
-        self.inner.put(blob, file).await
+        self.inner.put(blob, file).await?;
+        if blob.size <= self.memory_max {
+            if let Ok(bytes) = tokio::fs::read(file).await
+                && bytes.len() as u64 == blob.size
+            {
+                self.small.insert(blob.sha256.clone(), Bytes::from(bytes));
+            }
+        } else if let Some(disk) = &self.disk
+            && let Err(e) = disk.adopt(&blob.sha256, blob.size, file).await
+        {
+            tracing::warn!(error = %e, "could not keep the stored zip in the disk cache");
+        }
+        Ok(())
     }
 
     async fn open(&self, blob: &BlobRef) -> Result<Blob, StoreError> {

@@ -107,6 +107,39 @@ impl ZipCache {
         result
     }
 
+    /// Keeps a zip that is already complete in a local file (one just fetched or published):
+    /// linked into the cache when on the same filesystem, copied otherwise, so the next request
+    /// never reads it back from the store.
+    pub async fn adopt(&self, sha256: &str, size: u64, file: &Path) -> Result<(), StoreError> {
+        if !is_sha256(sha256) || self.entries.contains_key(sha256) {
+            return Ok(());
+        }
+        let (dir, target, source) = (self.dir.clone(), self.path(sha256), file.to_path_buf());
+        let kept = tokio::task::spawn_blocking(move || -> std::io::Result<bool> {
+            // Under a temporary name first, so a reader never sees a partial copy.
+            let temp = tempfile::Builder::new()
+                .prefix(".adopt-")
+                .tempfile_in(&dir)?;
+            let temp_path = temp.into_temp_path();
+            std::fs::remove_file(&temp_path)?;
+            if std::fs::hard_link(&source, &temp_path).is_err() {
+                std::fs::copy(&source, &temp_path)?;
+            }
+            if std::fs::metadata(&temp_path)?.len() != size {
+                return Ok(false);
+            }
+            temp_path.persist(&target).map_err(|e| e.error)?;
+            Ok(true)
+        })
+        .await
+        .map_err(|e| StoreError::Io(format!("zip cache: {e}")))?
+        .map_err(|e| StoreError::Io(format!("zip cache: {e}")))?;
+        if kept {
+            self.entries.insert(sha256.to_string(), size);
+        }
+        Ok(())
+    }
+
     pub fn dir(&self) -> &Path {
         &self.dir
     }
@@ -158,5 +191,38 @@ mod tests {
         }
         let last = format!("{:02x}", 19).repeat(32);
         assert!(cache.open_zip(&last).await.is_some());
+    }
+
+    #[tokio::test]
+    async fn adopts_a_complete_file_and_stays_within_its_bytes() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("zips");
+        let cache = ZipCache::open(dir.clone(), 300 << 10).unwrap();
+        for i in 0..10u8 {
+            let source = tmp.path().join(format!("fetched-{i}"));
+            std::fs::write(&source, vec![i; 100 << 10]).unwrap();
+            let sha = format!("{i:02x}").repeat(32);
+            cache.adopt(&sha, 100 << 10, &source).await.unwrap();
+            // The fetcher deletes its file afterwards; the cached copy stays.
+            std::fs::remove_file(&source).unwrap();
+            cache.entries.run_pending_tasks();
+            assert!(dir_bytes(&dir) <= 300 << 10, "{} bytes", dir_bytes(&dir));
+            let mut copy = Vec::new();
+            use tokio::io::AsyncReadExt;
+            cache
+                .open_zip(&sha)
+                .await
+                .unwrap()
+                .read_to_end(&mut copy)
+                .await
+                .unwrap();
+            assert_eq!(copy, vec![i; 100 << 10]);
+        }
+        // A file whose size is not the one named is not kept.
+        let source = tmp.path().join("short");
+        std::fs::write(&source, b"short").unwrap();
+        let sha = "ab".repeat(32);
+        cache.adopt(&sha, 100, &source).await.unwrap();
+        assert!(cache.open_zip(&sha).await.is_none());
     }
 }

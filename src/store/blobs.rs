@@ -85,28 +85,127 @@ impl ChunkReader {
     }
 }
 
-/// A stored blob's chunks as a stream: `fetch(sha256, seq)` reads one chunk, each as it is sent,
-/// so no connection is held between them and a slow client pins nothing.
-pub(crate) fn chunk_stream<F, Fut>(blob: &BlobRef, fetch: F) -> ByteStream
+/// One read of a stored blob: `len` bytes at `offset` within chunk `seq`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Slice {
+    pub seq: u32,
+    pub offset: u32,
+    pub len: u32,
+}
+
+/// The reads that make up a blob of `size` bytes, `read_size` bytes at most each (a read never
+/// spans two chunks).
+pub(crate) fn slices(size: u64, read_size: usize) -> impl Iterator<Item = Slice> + Send {
+    let chunk = super::CHUNK_SIZE as u64;
+    let read = read_size.clamp(1, super::CHUNK_SIZE) as u64;
+    (0..chunk_count(size)).flat_map(move |seq| {
+        let in_chunk = (size - u64::from(seq) * chunk).min(chunk);
+        (0..in_chunk.div_ceil(read)).map(move |i| Slice {
+            seq,
+            offset: (i * read) as u32,
+            len: (in_chunk - i * read).min(read) as u32,
+        })
+    })
+}
+
+/// A stored blob as a stream of reads, `fetch(sha256, slice)` each. `first` is the first read
+/// when the caller made it already (with the blob's size, in one round trip). The next read is
+/// under way while the current one is sent, so a response waits on the database once, not once
+/// per read; no connection is held between reads, so a slow client pins nothing. At most two
+/// reads are in memory per response.
+pub(crate) fn slice_stream<F, Fut>(
+    blob: &BlobRef,
+    read_size: usize,
+    first: Option<Vec<u8>>,
+    fetch: F,
+) -> ByteStream
 where
-    F: Fn(String, u32) -> Fut + Send + 'static,
+    F: Fn(String, Slice) -> Fut + Send + 'static,
     Fut: std::future::Future<Output = Result<Option<Vec<u8>>, StoreError>> + Send + 'static,
 {
-    let (sha256, count) = (blob.sha256.clone(), chunk_count(blob.size));
-    Box::pin(futures::stream::try_unfold(0u32, move |seq| {
-        let next = (seq < count).then(|| fetch(sha256.clone(), seq));
-        let sha256 = sha256.clone();
-        async move {
-            let Some(next) = next else { return Ok(None) };
-            match next.await? {
-                Some(data) => Ok(Some((Bytes::from(data), seq + 1))),
-                None => Err(StoreError::MissingBlob(format!("{sha256} chunk {seq}"))),
+    use futures::StreamExt;
+    let sha256 = blob.sha256.clone();
+    let mut reads = slices(blob.size, read_size).peekable();
+    let head = match first {
+        Some(data) => {
+            let expected = reads.next().map_or(0, |s| s.len as usize);
+            if expected != data.len() {
+                let err = StoreError::MissingBlob(format!("{sha256}: first read is short"));
+                return Box::pin(futures::stream::once(async move { Err(err) }));
             }
+            Some(Ok(Bytes::from(data)))
         }
-    }))
+        None => None,
+    };
+    let rest = futures::stream::iter(reads)
+        .map(move |slice| {
+            let (sha256, read) = (sha256.clone(), fetch(sha256.clone(), slice));
+            async move {
+                match read.await? {
+                    Some(data) if data.len() == slice.len as usize => Ok(Bytes::from(data)),
+                    _ => Err(StoreError::MissingBlob(format!(
+                        "{sha256} chunk {} at {}",
+                        slice.seq, slice.offset
+                    ))),
+                }
+            }
+        })
+        .buffered(2);
+    Box::pin(futures::stream::iter(head).chain(rest))
 }
 
 /// How many chunks a zip of `size` bytes is stored in.
 pub fn chunk_count(size: u64) -> u32 {
     size.div_ceil(super::CHUNK_SIZE as u64) as u32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::CHUNK_SIZE;
+
+    const K: u32 = 1 << 10;
+    const C: u64 = CHUNK_SIZE as u64;
+
+    fn s(seq: u32, offset: u32, len: u32) -> Slice {
+        Slice { seq, offset, len }
+    }
+
+    #[test]
+    fn reads_cover_a_blob_once_in_order_within_chunks() {
+        let table: Vec<(u64, usize, Vec<Slice>)> = vec![
+            (0, 256 << 10, vec![]),
+            (1, 256 << 10, vec![s(0, 0, 1)]),
+            (
+                300 << 10,
+                256 << 10,
+                vec![s(0, 0, 256 * K), s(0, 256 * K, 44 * K)],
+            ),
+            (
+                C,
+                256 << 10,
+                vec![
+                    s(0, 0, 256 * K),
+                    s(0, 256 * K, 256 * K),
+                    s(0, 512 * K, 256 * K),
+                    s(0, 768 * K, 256 * K),
+                ],
+            ),
+            (C + 1, CHUNK_SIZE, vec![s(0, 0, C as u32), s(1, 0, 1)]),
+            (
+                2 * C - 5,
+                CHUNK_SIZE,
+                vec![s(0, 0, C as u32), s(1, 0, C as u32 - 5)],
+            ),
+            // A read size above the chunk size is a whole chunk; zero is one byte.
+            (C + 2, 4 * CHUNK_SIZE, vec![s(0, 0, C as u32), s(1, 0, 2)]),
+            (2, 0, vec![s(0, 0, 1), s(0, 1, 1)]),
+        ];
+        for (size, read, want) in table {
+            let got: Vec<Slice> = slices(size, read).collect();
+            assert_eq!(got, want, "size {size}, read {read}");
+            let total: u64 = got.iter().map(|s| u64::from(s.len)).sum();
+            assert_eq!(total, size);
+        }
+    }
 }

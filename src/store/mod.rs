@@ -73,6 +73,8 @@ pub struct StoreOptions {
     pub max_connections: u32,
     /// Connections storing fetched versions, apart so hits never queue behind misses.
     pub fill_connections: u32,
+    /// Sessions for fetch locks: as many as fetches may run at once.
+    pub lock_connections: u32,
     pub acquire_timeout: Duration,
     /// How long readiness waits for its own connection.
     pub readiness_timeout: Duration,

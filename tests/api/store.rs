@@ -70,10 +70,11 @@ async fn read(stores: &Stores, blob: &BlobRef) -> Result<Vec<u8>, StoreError> {
 
 async fn blobs(stores: Stores) {
     let dir = tempfile::tempdir().expect("tmp");
-    // Sizes around chunk boundaries, including empty.
+    // Sizes around chunk and read boundaries, including empty.
     for (i, size) in [
         0usize,
         1,
+        (256 << 10) + 1,
         CHUNK_SIZE - 1,
         CHUNK_SIZE,
         CHUNK_SIZE + 1,
@@ -480,4 +481,79 @@ async fn postgres_fetch_lock_is_exclusive_and_dies_with_its_holder(pool: sqlx::P
         .expect("after the holder died")
         .release()
         .await;
+}
+
+/// The advisory locks held now in this test's database: (session pid, granted).
+async fn advisory_locks(pool: &sqlx::PgPool) -> Vec<(i32, bool)> {
+    sqlx::query_as(
+        "SELECT pid, granted FROM pg_locks WHERE locktype = 'advisory'
+         AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+         ORDER BY pid",
+    )
+    .fetch_all(pool)
+    .await
+    .expect("pg_locks")
+}
+
+async fn session_alive(pool: &sqlx::PgPool, pid: i32) -> bool {
+    sqlx::query_scalar::<_, i64>("SELECT count(*) FROM pg_stat_activity WHERE pid = $1")
+        .bind(pid)
+        .fetch_one(pool)
+        .await
+        .expect("pg_stat_activity")
+        == 1
+}
+
+#[sqlx::test(migrations = "migrations/postgres")]
+async fn postgres_lock_sessions_return_to_their_pool_holding_nothing(pool: sqlx::PgPool) {
+    let locks = crate::helpers::pg_store(pool.clone()).locks;
+    let wait = Duration::from_secs(2);
+
+    // Released: the session goes back to the pool with no lock, and the next lock reuses it.
+    let first = locks.lock("example.com/a@v1.0.0", wait).await.expect("a");
+    let held = advisory_locks(&pool).await;
+    assert_eq!(held.len(), 1, "{held:?}");
+    let pid = held[0].0;
+    first.release().await;
+    assert_eq!(advisory_locks(&pool).await, vec![]);
+    assert!(
+        session_alive(&pool, pid).await,
+        "a released session is kept"
+    );
+    let second = locks.lock("example.com/b@v1.0.0", wait).await.expect("b");
+    assert_eq!(advisory_locks(&pool).await, vec![(pid, true)], "reused");
+
+    // Timed out: that session holds nothing and waits for nothing afterwards.
+    match locks
+        .lock("example.com/b@v1.0.0", Duration::from_millis(100))
+        .await
+    {
+        Err(StoreError::LockTimeout(_)) => {}
+        Err(e) => panic!("expected a lock timeout, got {e}"),
+        Ok(_) => panic!("the lock was taken twice"),
+    }
+    assert_eq!(advisory_locks(&pool).await, vec![(pid, true)]);
+    second.release().await;
+
+    // Dropped without release (a cancelled fetch): the session is closed, never reused, and the
+    // lock goes with it.
+    let dropped = locks.lock("example.com/c@v1.0.0", wait).await.expect("c");
+    let pid = advisory_locks(&pool).await[0].0;
+    drop(dropped);
+    let mut closed = false;
+    for _ in 0..100 {
+        if !session_alive(&pool, pid).await {
+            closed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(closed, "the session of a dropped lock was not closed");
+    assert_eq!(advisory_locks(&pool).await, vec![]);
+    let again = locks
+        .lock("example.com/c@v1.0.0", wait)
+        .await
+        .expect("c again");
+    assert_ne!(advisory_locks(&pool).await[0].0, pid);
+    again.release().await;
 }

@@ -5,8 +5,12 @@ use std::path::Path;
 use async_trait::async_trait;
 
 use super::PgStore;
-use crate::store::blobs::{ChunkReader, chunk_count, chunk_stream};
+use crate::store::blobs::{ChunkReader, chunk_count, slice_stream};
 use crate::store::{Blob, BlobBody, BlobRef, BlobStore, StoreError};
+
+/// Bytes per read when serving: a quarter of a stored chunk, so a response holds little and no
+/// connection's buffer grows to a whole chunk.
+const READ_SIZE: usize = 256 << 10;
 
 #[async_trait]
 impl BlobStore for PgStore {
@@ -51,20 +55,32 @@ impl BlobStore for PgStore {
     }
 
     async fn open(&self, blob: &BlobRef) -> Result<Blob, StoreError> {
-        let size = sqlx::query_scalar!("SELECT size FROM blobs WHERE sha256 = $1", blob.sha256)
-            .fetch_optional(&self.pool)
-            .await?;
-        if size != Some(blob.size as i64) {
+        // The size and the first read in one round trip: a small zip is one query.
+        let head = sqlx::query!(
+            r#"SELECT b.size, substring(c.data FROM 1 FOR $2) AS "head?"
+               FROM blobs b LEFT JOIN blob_chunks c ON c.sha256 = b.sha256 AND c.seq = 0
+               WHERE b.sha256 = $1"#,
+            blob.sha256,
+            READ_SIZE as i32
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(head) = head.filter(|h| h.size == blob.size as i64) else {
             return Err(StoreError::MissingBlob(blob.sha256.clone()));
-        }
+        };
         let pool = self.pool.clone();
-        let stream = chunk_stream(blob, move |sha256, seq| {
+        let stream = slice_stream(blob, READ_SIZE, head.head, move |sha256, slice| {
             let pool = pool.clone();
             async move {
+                // Chunks are stored uncompressed (STORAGE EXTERNAL), so PostgreSQL reads only
+                // the part of the chunk asked for.
                 Ok(sqlx::query_scalar!(
-                    "SELECT data FROM blob_chunks WHERE sha256 = $1 AND seq = $2",
+                    r#"SELECT substring(data FROM $3 FOR $4) AS "data!"
+                       FROM blob_chunks WHERE sha256 = $1 AND seq = $2"#,
                     sha256,
-                    seq as i32
+                    slice.seq as i32,
+                    slice.offset as i32 + 1,
+                    slice.len as i32
                 )
                 .fetch_optional(&pool)
                 .await?)

@@ -9,6 +9,7 @@ mod tokens;
 mod versions;
 
 use std::str::FromStr;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use secrecy::ExposeSecret;
@@ -27,8 +28,9 @@ pub struct PgStore {
     /// One connection for `/readyz`, with a short acquire timeout: a busy serving pool must not
     /// make the replica look dead.
     ready_pool: PgPool,
-    /// For the fetch locks' dedicated sessions.
-    options: PgConnectOptions,
+    /// Sessions for the fetch locks (advisory locks are per session), apart from the others so a
+    /// lock is never taken on a connection that serves queries.
+    lock_pool: PgPool,
 }
 
 impl PgStore {
@@ -55,24 +57,35 @@ impl PgStore {
             .max_connections(1)
             .acquire_timeout(options.readiness_timeout)
             .connect_lazy_with(connect.clone());
+        let lock_pool = lock_pool(options.lock_connections, options.acquire_timeout, connect);
         Ok(Self {
             pool,
             fill_pool,
             ready_pool,
-            options: connect,
+            lock_pool,
         })
     }
 
-    /// Every pool is `pool` (tests).
+    /// Every pool is `pool`, except the locks' own (tests).
     pub fn from_pool(pool: PgPool) -> Self {
         let options = pool.connect_options().as_ref().clone();
         Self {
             fill_pool: pool.clone(),
             ready_pool: pool.clone(),
+            lock_pool: lock_pool(4, Duration::from_secs(30), options),
             pool,
-            options,
         }
     }
+}
+
+/// Idle lock sessions close after a minute, so a quiet replica holds none.
+fn lock_pool(max: u32, acquire_timeout: Duration, connect: PgConnectOptions) -> PgPool {
+    PgPoolOptions::new()
+        .max_connections(max.max(1))
+        .min_connections(0)
+        .idle_timeout(Duration::from_secs(60))
+        .acquire_timeout(acquire_timeout)
+        .connect_lazy_with(connect)
 }
 
 #[async_trait]
@@ -109,6 +122,7 @@ impl Database for PgStore {
         self.pool.close().await;
         self.fill_pool.close().await;
         self.ready_pool.close().await;
+        self.lock_pool.close().await;
     }
 
     fn pool_stats(&self) -> Vec<PoolStats> {
@@ -116,6 +130,7 @@ impl Database for PgStore {
             ("serve", &self.pool),
             ("fill", &self.fill_pool),
             ("ready", &self.ready_pool),
+            ("lock", &self.lock_pool),
         ]
         .into_iter()
         .map(|(name, pool)| PoolStats {

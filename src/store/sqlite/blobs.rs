@@ -5,8 +5,8 @@ use std::path::Path;
 use async_trait::async_trait;
 
 use super::SqliteStore;
-use crate::store::blobs::{ChunkReader, chunk_count, chunk_stream};
-use crate::store::{Blob, BlobBody, BlobRef, BlobStore, StoreError};
+use crate::store::blobs::{ChunkReader, chunk_count, slice_stream};
+use crate::store::{Blob, BlobBody, BlobRef, BlobStore, CHUNK_SIZE, StoreError};
 
 #[async_trait]
 impl BlobStore for SqliteStore {
@@ -48,22 +48,28 @@ impl BlobStore for SqliteStore {
     }
 
     async fn open(&self, blob: &BlobRef) -> Result<Blob, StoreError> {
-        let size: Option<i64> = sqlx::query_scalar("SELECT size FROM blobs WHERE sha256 = ?1")
-            .bind(&blob.sha256)
-            .fetch_optional(&self.pool)
-            .await?;
-        if size != Some(blob.size as i64) {
+        // The size and the first chunk in one query: a small zip is one read.
+        let head: Option<(i64, Option<Vec<u8>>)> = sqlx::query_as(
+            "SELECT b.size, c.data FROM blobs b
+             LEFT JOIN blob_chunks c ON c.sha256 = b.sha256 AND c.seq = 0
+             WHERE b.sha256 = ?1",
+        )
+        .bind(&blob.sha256)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some((_, first)) = head.filter(|(size, _)| *size == blob.size as i64) else {
             return Err(StoreError::MissingBlob(blob.sha256.clone()));
-        }
+        };
         let pool = self.pool.clone();
-        let stream = chunk_stream(blob, move |sha256, seq| {
+        // Whole chunks: SQLite reads a whole value to take a part of it.
+        let stream = slice_stream(blob, CHUNK_SIZE, first, move |sha256, slice| {
             let pool = pool.clone();
             async move {
                 Ok(sqlx::query_scalar(
                     "SELECT data FROM blob_chunks WHERE sha256 = ?1 AND seq = ?2",
                 )
                 .bind(sha256)
-                .bind(seq as i64)
+                .bind(slice.seq as i64)
                 .fetch_optional(&pool)
                 .await?)
             }
