@@ -144,7 +144,15 @@ pub fn pg_store(pool: sqlx::PgPool) -> Stores {
 }
 
 pub fn sqlite_store(pool: sqlx::SqlitePool) -> Stores {
-    Stores::of(agora::store::sqlite::SqliteStore::from_pool(pool))
+    // The store reopens the file in WAL mode. A WAL left by an earlier run of this test (sqlx
+    // removes only the database file) must not be replayed onto this new database.
+    let file = pool.connect_options().get_filename().to_path_buf();
+    for suffix in ["-wal", "-shm"] {
+        let mut side = file.clone().into_os_string();
+        side.push(suffix);
+        let _ = std::fs::remove_file(side);
+    }
+    Stores::of(agora::store::sqlite::SqliteStore::reopen(&pool))
 }
 
 /// The `!`-escaped form of a module path or version, as the go command sends it.

@@ -93,7 +93,7 @@ async fn sqlite_mem() -> agora::store::Stores {
         .run(&pool)
         .await
         .expect("migrate");
-    sqlite_store(pool)
+    agora::store::Stores::of(agora::store::sqlite::SqliteStore::from_pool(pool))
 }
 
 #[test]

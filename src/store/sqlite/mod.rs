@@ -35,23 +35,40 @@ impl SqliteStore {
                 .await
                 .map_err(|e| StoreError::Io(format!("{}: {e}", dir.display())))?;
         }
-        let connect = connect
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(30));
         let pool = SqlitePoolOptions::new()
             .max_connections(options.max_connections.max(2))
             .acquire_timeout(options.acquire_timeout)
-            .connect_with(connect)
+            .connect_with(tuned(connect).create_if_missing(true))
             .await?;
         Ok(Self { pool })
     }
 
+    /// A store over `pool` as it is (an in-memory database lives only as long as its pool).
     pub fn from_pool(pool: SqlitePool) -> Self {
         Self { pool }
     }
+
+    /// The file database behind `pool` (a test's), opened again with the settings `connect`
+    /// uses: the pool's own options (sqlx's defaults: rollback journal, 5 s busy wait) are not
+    /// the ones this store runs with.
+    pub fn reopen(pool: &SqlitePool) -> Self {
+        let options = tuned((*pool.connect_options()).clone());
+        Self {
+            pool: SqlitePoolOptions::new()
+                .max_connections(pool.options().get_max_connections().clamp(2, 16))
+                .connect_lazy_with(options),
+        }
+    }
+}
+
+/// WAL, so readers never wait for a writer; a long busy wait, since a large zip's write holds the
+/// only write lock while it lasts.
+fn tuned(options: SqliteConnectOptions) -> SqliteConnectOptions {
+    options
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(30))
 }
 
 /// One process owns the file, and the in-process single flight already runs one fetch per
