@@ -146,7 +146,11 @@ fn cmp_prerelease(a: &str, b: &str) -> Ordering {
 /// Compares two versions by Go's rules. Build metadata is ignored; a pre-release sorts below its
 /// release; an invalid version sorts below every valid one, and two invalid versions are equal.
 pub fn compare(a: &str, b: &str) -> Ordering {
-    match (parse(a), parse(b)) {
+    compare_parsed(parse(a), parse(b))
+}
+
+fn compare_parsed(a: Option<Parsed<'_>>, b: Option<Parsed<'_>>) -> Ordering {
+    match (a, b) {
         (None, None) => Ordering::Equal,
         (None, Some(_)) => Ordering::Less,
         (Some(_), None) => Ordering::Greater,
@@ -171,7 +175,19 @@ pub fn max(a: &str, b: &str) -> String {
 /// Sorts versions ascending by [`compare`], breaking ties (equal versions such as `v1` and
 /// `v1.0.0`, or invalid ones) by plain string order so the result is deterministic.
 pub fn sort(list: &mut [String]) {
-    list.sort_by(|a, b| compare(a, b).then_with(|| a.cmp(b)));
+    // Each version parsed once, not once per comparison: lists run to thousands of versions.
+    let order = {
+        let parsed: Vec<Option<Parsed<'_>>> = list.iter().map(|v| parse(v)).collect();
+        let mut order: Vec<usize> = (0..list.len()).collect();
+        order.sort_by(|&i, &j| {
+            compare_parsed(parsed[i], parsed[j]).then_with(|| list[i].cmp(&list[j]))
+        });
+        order
+    };
+    let mut old: Vec<Option<String>> = list.iter_mut().map(|v| Some(std::mem::take(v))).collect();
+    for (slot, i) in list.iter_mut().zip(order) {
+        *slot = old[i].take().unwrap_or_default();
+    }
 }
 
 /// `vN` of a valid version, or "" if invalid.

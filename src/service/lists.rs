@@ -57,8 +57,9 @@ impl ProxyService {
         };
         versions.extend(stored);
         let hidden = self.hidden.of_module(module).await?;
-        versions.retain(|v| listable(module, v) && !hidden.contains(v));
-        versions.sort_by(|a, b| gomod::semver::compare(a, b).then_with(|| a.cmp(b)));
+        let major = path_major(module);
+        versions.retain(|v| listable(major, v) && !hidden.contains(v));
+        gomod::semver::sort(&mut versions);
         versions.dedup();
         let mut body = versions.join("\n");
         if !body.is_empty() {
@@ -188,9 +189,16 @@ pub(super) fn canonical_for(module: &ModulePath, query: &str) -> Option<Version>
     Some(v)
 }
 
-/// What `list` may contain: canonical versions of this module, and no pseudo-versions.
-fn listable(module: &ModulePath, v: &str) -> bool {
-    canonical_for(module, v).is_some() && !gomod::pseudo::is_pseudo_version(v)
+/// What `list` may contain: canonical versions of this module, and no pseudo-versions. The path
+/// is valid already (a `ModulePath`), so only the version is checked against its major suffix,
+/// computed once per list: a list may hold thousands of versions.
+fn listable(path_major: &str, v: &str) -> bool {
+    Version::parse(v).is_ok_and(|v| module::check_path_major(v.as_str(), path_major).is_ok())
+        && !gomod::pseudo::is_pseudo_version(v)
+}
+
+fn path_major(module: &ModulePath) -> &str {
+    module::split_path_version(module.as_str()).map_or("", |(_, major)| major)
 }
 
 /// The upstream's answer to a query must name a canonical version valid for this module.

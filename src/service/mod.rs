@@ -116,8 +116,8 @@ impl ProxyService {
     pub fn forget(&self, module: &ModulePath, version_id: Option<i64>) {
         self.lists.forget(module);
         self.lookups.forget(module);
-        if let Some(id) = version_id {
-            self.hidden.forget(id);
+        if version_id.is_some() {
+            self.hidden.forget();
         }
     }
 }

@@ -4,7 +4,6 @@
 use async_trait::async_trait;
 
 use super::{BlobRef, StoreError};
-use gomod::module::ModulePath;
 
 /// One stored version as administration sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,6 +29,23 @@ pub struct CatalogQuery<'a> {
     pub include_hidden: bool,
 }
 
+/// A hidden version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hidden {
+    pub version_id: i64,
+    pub module: String,
+    pub version: String,
+    pub reason: String,
+}
+
+/// A visible version in the public catalog.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CatalogRow {
+    pub id: i64,
+    pub module: String,
+    pub version: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct AuditEntry {
     pub id: i64,
@@ -44,11 +60,13 @@ pub struct AuditEntry {
 
 #[async_trait]
 pub trait AdminStore: Send + Sync {
-    /// The reason a version is hidden, if it is.
-    async fn hidden_reason(&self, version_id: i64) -> Result<Option<String>, StoreError>;
-    /// Hidden versions of a module.
-    async fn hidden_versions(&self, module: &ModulePath) -> Result<Vec<String>, StoreError>;
+    /// Every hidden version (hiding is a rare, manual act: there are few).
+    async fn hidden(&self) -> Result<Vec<Hidden>, StoreError>;
+    /// Stored versions with what administration needs to know of them.
     async fn catalog(&self, query: &CatalogQuery<'_>) -> Result<Vec<VersionRow>, StoreError>;
+    /// Visible versions, ordered by id, after `after_id`: the public catalog's page, read
+    /// without the columns only administration needs.
+    async fn catalog_page(&self, after_id: i64, limit: i64) -> Result<Vec<CatalogRow>, StoreError>;
     /// Hides a version and records it in the audit log; false if it was hidden already.
     async fn hide_version(
         &self,

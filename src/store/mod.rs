@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
 
-pub use admin::{AdminStore, AuditEntry, CatalogQuery, VersionRow};
+pub use admin::{AdminStore, AuditEntry, CatalogQuery, CatalogRow, Hidden, VersionRow};
 pub use blobs::{Blob, BlobBody, BlobRef, BlobStore, ByteStream};
 pub use database::{Database, PoolStats};
 pub use locks::{FetchLock, LockService};

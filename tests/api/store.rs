@@ -5,8 +5,8 @@ use std::time::Duration;
 use futures::TryStreamExt;
 
 use agora::store::{
-    AuditEntry, BlobRef, CHUNK_SIZE, CatalogQuery, Inserted, NewToken, NewVersion, StoreError,
-    Stores,
+    AuditEntry, BlobRef, CHUNK_SIZE, CatalogQuery, Hidden, Inserted, NewToken, NewVersion,
+    StoreError, Stores,
 };
 use gomod::module::ModulePath;
 use gomod::version::Version;
@@ -346,17 +346,29 @@ async fn admin(stores: Stores) {
             .expect("hide twice")
     );
     assert_eq!(
-        a.hidden_reason(rows[1].id)
-            .await
-            .expect("reason")
-            .as_deref(),
-        Some("bad")
-    );
-    assert_eq!(
-        a.hidden_versions(&module).await.expect("hidden"),
-        ["v1.1.0"]
+        a.hidden().await.expect("hidden"),
+        [Hidden {
+            version_id: rows[1].id,
+            module: module.to_string(),
+            version: "v1.1.0".into(),
+            reason: "bad".into(),
+        }]
     );
     assert_eq!(a.catalog(&all(false)).await.expect("visible").len(), 2);
+    // The public catalog: visible versions only, paged by id.
+    let public = a.catalog_page(0, 10).await.expect("catalog page");
+    let names: Vec<(i64, &str)> = public.iter().map(|r| (r.id, r.version.as_str())).collect();
+    assert_eq!(
+        names,
+        [
+            (rows[0].id, "v1.0.0"),
+            (rows[2].id, rows[2].version.as_str())
+        ]
+    );
+    assert_eq!(
+        a.catalog_page(rows[0].id, 1).await.expect("next page")[0].id,
+        rows[2].id
+    );
     let page = a
         .catalog(&CatalogQuery {
             after_id: rows[0].id,

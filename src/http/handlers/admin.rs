@@ -18,7 +18,11 @@ pub async fn catalog(
     store: web::Data<Arc<dyn AdminStore>>,
     params: web::Query<PageParams>,
 ) -> Result<HttpResponse, Error> {
-    let (rows, next) = admin::page(store.as_ref().as_ref(), &params, false).await?;
+    let limit = params.size()?;
+    let rows = store.catalog_page(params.after()?, limit).await?;
+    let next = (rows.len() as i64 == limit)
+        .then(|| rows.last().map(|r| r.id.to_string()))
+        .flatten();
     let modules = rows
         .into_iter()
         .map(|r| CatalogEntry {

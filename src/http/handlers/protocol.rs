@@ -64,9 +64,27 @@ fn zip(req: &HttpRequest, answer: Answer<crate::service::ZipAnswer>) -> HttpResp
                 tracing::error!(error = %e, "zip stream broke off");
                 actix_web::error::ErrorInternalServerError("zip stream broke off")
             });
-            builder.body(SizedStream::new(zip.size, stream))
+            builder.body(SizedStream::new(zip.size, in_pieces(stream)))
         }
     }
+}
+
+/// Bytes handed to the server at most this many at a time: it copies each piece into the
+/// connection's write buffer, which keeps its largest size for the life of the connection.
+const PIECE: usize = 64 << 10;
+
+fn in_pieces<S, E>(stream: S) -> impl futures::Stream<Item = Result<Bytes, E>>
+where
+    S: futures::Stream<Item = Result<Bytes, E>>,
+{
+    stream
+        .map_ok(|b| {
+            let pieces = b.len().div_ceil(PIECE);
+            futures::stream::iter(
+                (0..pieces).map(move |i| Ok(b.slice(i * PIECE..((i + 1) * PIECE).min(b.len())))),
+            )
+        })
+        .try_flatten()
 }
 
 fn small(reply: Reply<Bytes>, content_type: &'static str) -> HttpResponse {

@@ -3,26 +3,32 @@
 use async_trait::async_trait;
 
 use super::PgStore;
-use crate::store::{AdminStore, AuditEntry, BlobRef, CatalogQuery, StoreError, VersionRow};
-use gomod::module::ModulePath;
+use crate::store::{
+    AdminStore, AuditEntry, BlobRef, CatalogQuery, CatalogRow, Hidden, StoreError, VersionRow,
+};
 
 #[async_trait]
 impl AdminStore for PgStore {
-    async fn hidden_reason(&self, version_id: i64) -> Result<Option<String>, StoreError> {
-        Ok(sqlx::query_scalar!(
-            "SELECT reason FROM hidden_versions WHERE version_id = $1",
-            version_id
+    async fn hidden(&self) -> Result<Vec<Hidden>, StoreError> {
+        Ok(sqlx::query_as!(
+            Hidden,
+            r#"SELECT h.version_id, m.path AS module, v.version, h.reason FROM hidden_versions h
+               JOIN versions v ON v.id = h.version_id JOIN modules m ON m.id = v.module_id"#
         )
-        .fetch_optional(&self.pool)
+        .fetch_all(&self.pool)
         .await?)
     }
 
-    async fn hidden_versions(&self, module: &ModulePath) -> Result<Vec<String>, StoreError> {
-        Ok(sqlx::query_scalar!(
-            r#"SELECT v.version FROM hidden_versions h
-               JOIN versions v ON v.id = h.version_id JOIN modules m ON m.id = v.module_id
-               WHERE m.path = $1"#,
-            module.as_str()
+    async fn catalog_page(&self, after_id: i64, limit: i64) -> Result<Vec<CatalogRow>, StoreError> {
+        Ok(sqlx::query_as!(
+            CatalogRow,
+            r#"SELECT v.id, m.path AS module, v.version
+               FROM versions v JOIN modules m ON m.id = v.module_id
+               WHERE v.id > $1
+                 AND NOT EXISTS (SELECT 1 FROM hidden_versions h WHERE h.version_id = v.id)
+               ORDER BY v.id LIMIT $2"#,
+            after_id,
+            limit
         )
         .fetch_all(&self.pool)
         .await?)

@@ -8,9 +8,10 @@ use super::PgStore;
 use crate::store::blobs::{ChunkReader, chunk_count, slice_stream};
 use crate::store::{Blob, BlobBody, BlobRef, BlobStore, StoreError};
 
-/// Bytes per read when serving: a quarter of a stored chunk, so a response holds little and no
-/// connection's buffer grows to a whole chunk.
-const READ_SIZE: usize = 256 << 10;
+/// Bytes per read when serving: an eighth of a stored chunk, so a response holds little and no
+/// connection's buffer grows to a whole chunk (measured: 1 MiB reads doubled peak memory for a
+/// few percent of throughput).
+const READ_SIZE: usize = 128 << 10;
 
 #[async_trait]
 impl BlobStore for PgStore {

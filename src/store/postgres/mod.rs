@@ -45,13 +45,9 @@ impl PgStore {
                 ))
             })?
             .application_name("agora");
-        let pool = PgPoolOptions::new()
-            .max_connections(options.max_connections)
-            .acquire_timeout(options.acquire_timeout)
+        let pool = pool_options(options.max_connections, options.acquire_timeout)
             .connect_lazy_with(connect.clone());
-        let fill_pool = PgPoolOptions::new()
-            .max_connections(options.fill_connections)
-            .acquire_timeout(options.acquire_timeout)
+        let fill_pool = pool_options(options.fill_connections, options.acquire_timeout)
             .connect_lazy_with(connect.clone());
         let ready_pool = PgPoolOptions::new()
             .max_connections(1)
@@ -76,6 +72,23 @@ impl PgStore {
             pool,
         }
     }
+}
+
+/// A connection that sat idle is checked before use (the database may have restarted since); a
+/// busy one is not, which would cost a round trip per query.
+fn pool_options(max: u32, acquire_timeout: Duration) -> PgPoolOptions {
+    PgPoolOptions::new()
+        .max_connections(max)
+        .acquire_timeout(acquire_timeout)
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for > Duration::from_secs(1) {
+                    conn.ping().await?;
+                }
+                Ok(true)
+            })
+        })
 }
 
 /// Idle lock sessions close after a minute, so a quiet replica holds none.

@@ -4,8 +4,9 @@ use async_trait::async_trait;
 use sqlx::Row;
 
 use super::SqliteStore;
-use crate::store::{AdminStore, AuditEntry, BlobRef, CatalogQuery, StoreError, VersionRow};
-use gomod::module::ModulePath;
+use crate::store::{
+    AdminStore, AuditEntry, BlobRef, CatalogQuery, CatalogRow, Hidden, StoreError, VersionRow,
+};
 
 fn version_row(r: &sqlx::sqlite::SqliteRow) -> Result<VersionRow, sqlx::Error> {
     Ok(VersionRow {
@@ -40,24 +41,44 @@ const INSERT_AUDIT: &str = "INSERT INTO audit_log (at, actor, action, module, ve
 
 #[async_trait]
 impl AdminStore for SqliteStore {
-    async fn hidden_reason(&self, version_id: i64) -> Result<Option<String>, StoreError> {
-        Ok(
-            sqlx::query_scalar("SELECT reason FROM hidden_versions WHERE version_id = ?1")
-                .bind(version_id)
-                .fetch_optional(&self.pool)
-                .await?,
+    async fn hidden(&self) -> Result<Vec<Hidden>, StoreError> {
+        let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
+            "SELECT h.version_id, m.path, v.version, h.reason FROM hidden_versions h
+             JOIN versions v ON v.id = h.version_id JOIN modules m ON m.id = v.module_id",
         )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(version_id, module, version, reason)| Hidden {
+                version_id,
+                module,
+                version,
+                reason,
+            })
+            .collect())
     }
 
-    async fn hidden_versions(&self, module: &ModulePath) -> Result<Vec<String>, StoreError> {
-        Ok(sqlx::query_scalar(
-            "SELECT v.version FROM hidden_versions h
-             JOIN versions v ON v.id = h.version_id JOIN modules m ON m.id = v.module_id
-             WHERE m.path = ?1",
+    async fn catalog_page(&self, after_id: i64, limit: i64) -> Result<Vec<CatalogRow>, StoreError> {
+        let rows: Vec<(i64, String, String)> = sqlx::query_as(
+            "SELECT v.id, m.path, v.version
+             FROM versions v JOIN modules m ON m.id = v.module_id
+             WHERE v.id > ?1
+               AND NOT EXISTS (SELECT 1 FROM hidden_versions h WHERE h.version_id = v.id)
+             ORDER BY v.id LIMIT ?2",
         )
-        .bind(module.as_str())
+        .bind(after_id)
+        .bind(limit)
         .fetch_all(&self.pool)
-        .await?)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, module, version)| CatalogRow {
+                id,
+                module,
+                version,
+            })
+            .collect())
     }
 
     async fn catalog(&self, query: &CatalogQuery<'_>) -> Result<Vec<VersionRow>, StoreError> {
