@@ -66,7 +66,8 @@ impl CachedBlobs {
     }
 }
 
-fn file_blob(blob: &BlobRef, file: tokio::fs::File) -> Blob {
+/// A local zip file as a blob, read in small pieces.
+pub fn file_blob(blob: &BlobRef, file: tokio::fs::File) -> Blob {
     let stream = tokio_util::io::ReaderStream::with_capacity(file, FILE_CHUNK)
         .map_err(|e| StoreError::Io(format!("zip cache: {e}")));
     Blob {

@@ -16,6 +16,9 @@ use crate::auth;
 use crate::config::Settings;
 use crate::store::{AdminStore, Database, Stores};
 
+/// How long start-up waits for the database's connections to open ahead of use.
+const WARM_WITHIN: std::time::Duration = std::time::Duration::from_secs(5);
+
 pub struct Application {
     port: u16,
     server: Server,
@@ -29,6 +32,8 @@ impl Application {
         if migrate {
             stores.database.migrate().await?;
         }
+        // Bounded: a database that is slow to answer must not hold up binding the port.
+        let _ = tokio::time::timeout(WARM_WITHIN, stores.database.warm()).await;
         Self::build_with_stores(settings, stores)
     }
 

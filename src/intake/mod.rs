@@ -134,6 +134,13 @@ impl Intake {
     /// Checks `c` and stores it, unless a version of that name is stored already (then nothing
     /// changes). Nothing is stored unless every check passed.
     pub async fn admit(&self, c: Candidate<'_>) -> Result<Admitted, Error> {
+        let checked = self.check(c).await?;
+        self.store(checked).await
+    }
+
+    /// Every check of [`Intake::admit`], storing nothing: what passes may be served while it is
+    /// being stored.
+    pub async fn check<'a>(&self, c: Candidate<'a>) -> Result<Checked<'a>, Error> {
         let (module, version) = (c.module, c.version);
         let info = match c.info {
             Some(raw) => {
@@ -171,43 +178,73 @@ impl Intake {
             (None, Some(root)) => root.clone(),
             (None, None) => format!("module {module}\n").into_bytes(),
         };
-        let allow_fork = matches!(c.origin, Origin::Fetched { .. });
-        checks::go_mod_declares(module, &go_mod, allow_fork).map_err(|e| c.origin.refuse(e))?;
+        self.go_mod_acceptable(module, &go_mod, &c.origin)?;
         let mod_h1 = gomod::dirhash::hash_go_mod(&go_mod);
         if let (Some(verifier), Origin::Fetched { .. }) = (&self.verifier, &c.origin) {
             verify(verifier.as_ref(), module, version, &checked.h1, &mod_h1)
                 .instrument(info_span!("sumdb_verify"))
                 .await?;
         }
+        Ok(Checked {
+            module,
+            version,
+            zip: c.zip,
+            source: c.origin.source(),
+            info,
+            go_mod,
+            blob,
+            zip_h1: checked.h1,
+            mod_h1,
+        })
+    }
 
-        let source = c.origin.source();
+    /// Whether `go_mod` may be served for `module` (the go.mod rule of [`Intake::check`]).
+    pub fn go_mod_acceptable(
+        &self,
+        module: &ModulePath,
+        go_mod: &[u8],
+        origin: &Origin,
+    ) -> Result<(), Error> {
+        let allow_fork = matches!(origin, Origin::Fetched { .. });
+        checks::go_mod_declares(module, go_mod, allow_fork).map_err(|e| origin.refuse(e))
+    }
+
+    /// Whether a checked go.mod still waits for the checksum database: then it is not served
+    /// before the zip's checks are done.
+    pub fn verifies(&self, origin: &Origin) -> bool {
+        self.verifier.is_some() && matches!(origin, Origin::Fetched { .. })
+    }
+
+    /// Stores what passed [`Intake::check`]: the blob first, the version row last.
+    pub async fn store(&self, c: Checked<'_>) -> Result<Admitted, Error> {
+        let (module, version) = (c.module, c.version);
         let new = NewVersion {
             module,
             version,
-            info: &info,
-            go_mod: &go_mod,
-            zip: &blob,
-            zip_h1: &checked.h1,
-            mod_h1: &mod_h1,
-            source: &source,
+            info: &c.info,
+            go_mod: &c.go_mod,
+            zip: &c.blob,
+            zip_h1: &c.zip_h1,
+            mod_h1: &c.mod_h1,
+            source: &c.source,
         };
-        let span = info_span!("store_write", bytes = blob.size);
+        let span = info_span!("store_write", bytes = c.blob.size);
         let inserted = async {
-            self.blobs.put(&blob, c.zip).await?;
+            self.blobs.put(&c.blob, c.zip).await?;
             self.versions.insert_version(&new).await
         }
         .instrument(span)
         .await?;
         match inserted {
             Inserted::New { id } => Ok(Admitted {
-                checked_h1: checked.h1.clone(),
+                checked_h1: c.zip_h1.clone(),
                 stored: StoredVersion {
                     id,
-                    info: info.into(),
-                    go_mod: go_mod.into(),
-                    zip: blob,
-                    zip_h1: checked.h1,
-                    mod_h1,
+                    info: c.info.into(),
+                    go_mod: c.go_mod.into(),
+                    zip: c.blob,
+                    zip_h1: c.zip_h1,
+                    mod_h1: c.mod_h1,
                 },
                 new: true,
             }),
@@ -225,10 +262,33 @@ impl Intake {
                 Ok(Admitted {
                     stored,
                     new: false,
-                    checked_h1: checked.h1,
+                    checked_h1: c.zip_h1,
                 })
             }
         }
+    }
+}
+
+/// A candidate that passed every check, not yet stored.
+pub struct Checked<'a> {
+    module: &'a ModulePath,
+    version: &'a Version,
+    zip: &'a Path,
+    source: String,
+    info: Vec<u8>,
+    go_mod: Vec<u8>,
+    blob: BlobRef,
+    zip_h1: String,
+    mod_h1: String,
+}
+
+impl Checked<'_> {
+    pub fn go_mod(&self) -> &[u8] {
+        &self.go_mod
+    }
+
+    pub fn blob(&self) -> &BlobRef {
+        &self.blob
     }
 }
 

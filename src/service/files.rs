@@ -2,19 +2,23 @@
 //! mode says; `.info` of a query is resolved by the upstream.
 
 use bytes::Bytes;
+use futures::StreamExt;
 use tracing::{Instrument, info_span};
 
 use super::lists::{canonical_for, checked_query_answer, stored_only};
 use super::{CacheResult, ProxyService, Reply, ZipAnswer};
 use crate::error::Error;
+use crate::fetch::{CheckedZip, Fetched, Part, Storing};
 use crate::policy::{self, Mode, Passage};
-use crate::store::{StoredVersion, VersionStore};
+use crate::store::{BlobBody, ByteStream, StoreError, StoredVersion, VersionStore};
 use gomod::module::{self, ModulePath};
 use gomod::version::Version;
 
 /// A stored version, or where to find it instead.
 enum Located {
     Here(StoredVersion, CacheResult),
+    /// The part asked for, checked by a fetch that is still storing the version.
+    Fetching(Fetched),
     Elsewhere(String),
 }
 
@@ -23,8 +27,12 @@ impl ProxyService {
     /// resolves.
     pub async fn info(&self, module: &ModulePath, query: &str) -> Result<Reply<Bytes>, Error> {
         if let Some(version) = canonical_for(module, query) {
-            return Ok(match self.ensure(module, &version, "info").await? {
+            return Ok(match self.ensure(module, &version, Part::Info).await? {
                 Located::Here(stored, cache) => Reply::found(stored.info, cache, true),
+                Located::Fetching(Fetched::Info(info)) => {
+                    Reply::found(info, CacheResult::Miss, true)
+                }
+                Located::Fetching(_) => return Err(wrong_part()),
                 Located::Elsewhere(url) => Reply::Redirect(url),
             });
         }
@@ -56,16 +64,25 @@ impl ProxyService {
 
     pub async fn go_mod(&self, module: &ModulePath, version: &str) -> Result<Reply<Bytes>, Error> {
         let version = require_canonical(module, version)?;
-        Ok(match self.ensure(module, &version, "mod").await? {
+        Ok(match self.ensure(module, &version, Part::Mod).await? {
             Located::Here(stored, cache) => Reply::found(stored.go_mod, cache, true),
+            Located::Fetching(Fetched::GoMod(go_mod)) => {
+                Reply::found(go_mod, CacheResult::Miss, true)
+            }
+            Located::Fetching(_) => return Err(wrong_part()),
             Located::Elsewhere(url) => Reply::Redirect(url),
         })
     }
 
     pub async fn zip(&self, module: &ModulePath, version: &str) -> Result<Reply<ZipAnswer>, Error> {
         let version = require_canonical(module, version)?;
-        let (stored, cache) = match self.ensure(module, &version, "zip").await? {
+        let (stored, cache) = match self.ensure(module, &version, Part::Zip).await? {
             Located::Here(stored, cache) => (stored, cache),
+            Located::Fetching(Fetched::Zip(zip, storing)) => {
+                let answer = checked_zip(zip, storing).await?;
+                return Ok(Reply::found(answer, CacheResult::Miss, true));
+            }
+            Located::Fetching(_) => return Err(wrong_part()),
             Located::Elsewhere(url) => return Ok(Reply::Redirect(url)),
         };
         let blob = self.blobs.open(&stored.zip).await?;
@@ -79,16 +96,16 @@ impl ProxyService {
 
     /// The stored version, fetched first if this is its first request anywhere (as the rules'
     /// mode says: now, in the background, elsewhere or not at all); 410 with the reason if it
-    /// is hidden. `ext` names the file asked for, for a redirect.
+    /// is hidden. A version fetched just now is answered as soon as `part` passed its checks.
     async fn ensure(
         &self,
         module: &ModulePath,
         version: &Version,
-        ext: &str,
+        part: Part,
     ) -> Result<Located, Error> {
         let decision = self.rules.for_version(module, version.as_str())?;
         let (stored, cache) = match self
-            .stored_or_fill(module, version, ext, decision.mode)
+            .stored_or_fill(module, version, part, decision.mode)
             .await?
         {
             Located::Here(stored, cache) => (stored, cache),
@@ -108,7 +125,7 @@ impl ProxyService {
         &self,
         module: &ModulePath,
         version: &Version,
-        ext: &str,
+        part: Part,
         mode: Mode,
     ) -> Result<Located, Error> {
         if let Some(stored) = self
@@ -125,17 +142,17 @@ impl ProxyService {
             {
                 Err(missing)
             }
-            Mode::Sync => {
-                let stored = match self.fetcher.ensure(module, version).await {
-                    Ok(stored) => stored,
-                    Err(e) => {
-                        self.lookups.remember_missing(module, version, &e);
-                        return Err(e);
-                    }
-                };
-                self.versions.remember(module, version, &stored);
-                Ok(Located::Here(stored, CacheResult::Miss))
-            }
+            Mode::Sync => match self.fetcher.part(module, version, part).await {
+                Ok(Fetched::Stored(stored)) => {
+                    self.versions.remember(module, version, &stored);
+                    Ok(Located::Here(stored, CacheResult::Miss))
+                }
+                Ok(early) => Ok(Located::Fetching(early)),
+                Err(e) => {
+                    self.lookups.remember_missing(module, version, &e);
+                    Err(e)
+                }
+            },
             Mode::Async => {
                 let (fetcher, m, v) = (self.fetcher.clone(), module.clone(), version.clone());
                 tokio::spawn(async move {
@@ -148,6 +165,11 @@ impl ProxyService {
                 )))
             }
             Mode::Redirect(base) => {
+                let ext = match part {
+                    Part::Info => "info",
+                    Part::Mod => "mod",
+                    Part::Zip => "zip",
+                };
                 let file = policy::version_file(version, ext);
                 Ok(Located::Elsewhere(policy::redirect_url(
                     &base, module, &file,
@@ -156,6 +178,68 @@ impl ProxyService {
             Mode::None => Err(stored_only(module).into()),
         }
     }
+}
+
+/// A checked zip served from the fetch's own file while the version is being stored. The last
+/// piece waits for the store: a response that completes means the version is stored, and one
+/// whose version could not be stored breaks off instead of ending.
+async fn checked_zip(zip: CheckedZip, storing: Storing) -> Result<ZipAnswer, Error> {
+    let file = tokio::fs::File::open(zip.path())
+        .await
+        .map_err(|e| Error::internal(anyhow::anyhow!("fetched zip: {e}")))?;
+    let blob = crate::cache::blobs::file_blob(&zip.blob, file);
+    Ok(ZipAnswer {
+        size: blob.size,
+        sha256: zip.blob.sha256,
+        body: BlobBody::Stream(last_piece_after(blob.into_stream(), storing)),
+    })
+}
+
+/// `pieces`, the last one held back until `storing` is done.
+fn last_piece_after(pieces: ByteStream, storing: Storing) -> ByteStream {
+    struct State {
+        pieces: ByteStream,
+        held: Option<Bytes>,
+        storing: Option<Storing>,
+    }
+    let state = State {
+        pieces,
+        held: None,
+        storing: Some(storing),
+    };
+    Box::pin(futures::stream::unfold(state, |mut st| async move {
+        loop {
+            match st.pieces.next().await {
+                Some(Ok(piece)) => {
+                    if let Some(before) = st.held.replace(piece) {
+                        return Some((Ok(before), st));
+                    }
+                }
+                Some(Err(e)) => {
+                    st.storing = None;
+                    st.held = None;
+                    return Some((Err(e), st));
+                }
+                None => {
+                    let stored = st.storing.take()?.stored().await;
+                    let last = st.held.take();
+                    return match (stored, last) {
+                        (Ok(_), Some(last)) => Some((Ok(last), st)),
+                        (Ok(_), None) => None,
+                        (Err(e), _) => {
+                            tracing::warn!(error = %e, "the zip was sent but could not be stored; response broken off");
+                            Some((Err(StoreError::Io(format!("not stored: {e}"))), st))
+                        }
+                    };
+                }
+            }
+        }
+    }))
+}
+
+/// A flight answers with the part it was asked for; anything else is a bug here.
+fn wrong_part() -> Error {
+    Error::internal(anyhow::anyhow!("a fetch answered with another part"))
 }
 
 /// `.mod` and `.zip` exist only for canonical versions valid for the path.

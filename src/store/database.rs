@@ -18,6 +18,10 @@ pub trait Database: Send + Sync {
     async fn migrate(&self) -> Result<(), StoreError>;
     /// Whether every migration this build knows has been applied.
     async fn migrations_current(&self) -> Result<bool, StoreError>;
+    /// Opens the connections the first requests will need, so a cold miss does not also pay for
+    /// connecting (on PostgreSQL a new session costs tens of milliseconds, TLS included).
+    /// Failures are only logged: readiness reports a database that is down.
+    async fn warm(&self) {}
     /// Closes the pools, letting running queries finish.
     async fn close(&self);
     /// Connection counts per pool, for metrics.

@@ -7,6 +7,7 @@ mod direct_faults;
 mod direct_fixture;
 mod e2e;
 mod faults;
+mod fetching;
 mod fixture;
 mod helpers;
 mod policy_e2e;

@@ -631,9 +631,10 @@ async fn latest_never_names_a_hidden_version(pool: sqlx::SqlitePool) {
     let upstream = TestUpstream::start(tree);
     let app = spawn_app(sqlite_store(pool), &upstream.url()).await;
     let ops = app.token("ops", "admin").await;
-    // The upstream's @latest names a version hidden here: it is not passed on.
+    // The upstream's @latest names a version hidden here: it is not passed on. (A zip's answer
+    // ends once its version is stored.)
     let (status, _) = app
-        .fetch("/github.com/agoratest/legacy/@v/v1.0.0.info")
+        .fetch("/github.com/agoratest/legacy/@v/v1.0.0.zip")
         .await;
     assert_eq!(status, 200);
     let hidden = app
@@ -658,7 +659,7 @@ async fn latest_never_names_a_hidden_version(pool: sqlx::SqlitePool) {
     assert_eq!(status, 410, "{}", String::from_utf8_lossy(&body));
 
     let caps = esc("github.com/Agora-Test/Caps");
-    assert_eq!(app.fetch(&format!("/{caps}/@v/v1.0.0.info")).await.0, 200);
+    assert_eq!(app.fetch(&format!("/{caps}/@v/v1.0.0.zip")).await.0, 200);
     let resp = app
         .client
         .post(format!("{}/admin/hide", app.address))

@@ -60,7 +60,8 @@ async fn upstream_credentials_never_leave_the_server(pool: sqlx::PgPool) {
     let upstream = TestUpstream::start(go_fixture().tree.clone());
     let store = pg_store(pool);
     let app = spawn_app(store.clone(), &with_credentials(&upstream.url())).await;
-    let (status, _) = app.fetch("/github.com/agoratest/big/@v/v1.0.0.mod").await;
+    // The zip: its answer ends once the version is stored.
+    let (status, _) = app.fetch("/github.com/agoratest/big/@v/v1.0.0.zip").await;
     assert_eq!(status, 200);
     let admin = app.token("ops", "admin").await;
     let (_, versions) = app.fetch_as("/admin/versions", &admin).await;

@@ -343,6 +343,8 @@ async fn metrics_move_with_known_traffic(pool: sqlx::PgPool) {
             .await
             .expect("request");
         assert_eq!(resp.status().as_u16(), want, "{path}");
+        // Read whole: a zip's response ends once its version is stored.
+        resp.bytes().await.expect("body");
     }
     let text = client
         .get(format!("{}/metrics", app.address))

@@ -74,11 +74,16 @@ impl PgStore {
     }
 }
 
+/// Connections each pool opens at start (`Database::warm`) and keeps when idle: enough for the
+/// handful of misses a client asks for at once.
+const WARM: u32 = 2;
+
 /// A connection that sat idle is checked before use (the database may have restarted since); a
 /// busy one is not, which would cost a round trip per query.
 fn pool_options(max: u32, acquire_timeout: Duration) -> PgPoolOptions {
     PgPoolOptions::new()
         .max_connections(max)
+        .min_connections(max.min(WARM))
         .acquire_timeout(acquire_timeout)
         .test_before_acquire(false)
         .before_acquire(|conn, meta| {
@@ -91,11 +96,11 @@ fn pool_options(max: u32, acquire_timeout: Duration) -> PgPoolOptions {
         })
 }
 
-/// Idle lock sessions close after a minute, so a quiet replica holds none.
+/// Idle lock sessions beyond the first few close after a minute.
 fn lock_pool(max: u32, acquire_timeout: Duration, connect: PgConnectOptions) -> PgPool {
     PgPoolOptions::new()
         .max_connections(max.max(1))
-        .min_connections(0)
+        .min_connections(max.clamp(1, WARM))
         .idle_timeout(Duration::from_secs(60))
         .acquire_timeout(acquire_timeout)
         .connect_lazy_with(connect)
@@ -129,6 +134,23 @@ impl Database for PgStore {
             Err(e) => return Err(e.into()),
         };
         Ok(MIGRATOR.iter().all(|m| applied.contains(&m.version)))
+    }
+
+    async fn warm(&self) {
+        let pools = [
+            (&self.pool, "serve"),
+            (&self.fill_pool, "fill"),
+            (&self.lock_pool, "lock"),
+        ];
+        let opened = pools.map(|(pool, name)| async move {
+            let n = pool.options().get_min_connections();
+            // All at once: connections acquired one after another would be the same one.
+            let held = futures::future::join_all((0..n).map(|_| pool.acquire())).await;
+            if let Some(Err(e)) = held.iter().find(|c| c.is_err()) {
+                tracing::warn!(pool = name, error = %e, "could not open database connections ahead of use");
+            }
+        });
+        futures::future::join_all(opened).await;
     }
 
     async fn close(&self) {
