@@ -197,26 +197,26 @@ fi
 
 if on cold; then
   mkdir -p "$work/empty"
-  download() { # proxy-url -> seconds for `go mod download` of the corpus into an empty cache
+  download() { # proxy-url log-name -> seconds for `go mod download` of the corpus into an empty cache
     local cache=$work/modcache t0 t1
     rm -rf "$cache"
     t0=$(date +%s.%N)
     (cd "$work/empty" && env GOPROXY="$1" GOMODCACHE="$cache" GOSUMDB=off GOFLAGS=-modcacherw \
       GOTOOLCHAIN=local GO111MODULE=on GOPATH="$work/gopath" "$go" mod download "${corpus[@]}") ||
-      { echo "go mod download through $1 failed" >&2; exit 1; }
+      { echo "go mod download through $1 failed; agora's log:" >&2; tail -20 "$work/$2/log" >&2; exit 1; }
     t1=$(date +%s.%N)
     chmod -R u+w "$cache" && rm -rf "$cache"
     python3 -c "print(f'{$t1 - $t0:.3f}')"
   }
   straight=() on_pg=() on_sqlite=()
   for _ in $(seq 1 "$ROUNDS"); do
-    straight+=("$(download "$nginx_url")")
+    straight+=("$(download "$nginx_url" nginx)")
     serve "$(fresh_db agora_bench_cold)" cold-pg
-    on_pg+=("$(download "$agora_url")")
+    on_pg+=("$(download "$agora_url" cold-pg)")
     stop "$agora_pid"
     rm -f "$work/cold.db"
     serve "sqlite://$work/cold.db" cold-sqlite
-    on_sqlite+=("$(download "$agora_url")")
+    on_sqlite+=("$(download "$agora_url" cold-sqlite)")
     stop "$agora_pid"
   done
   median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }

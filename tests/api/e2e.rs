@@ -10,7 +10,12 @@ async fn build_through(app: &TestApp, upstream: &TestUpstream) {
     let out = tokio::task::spawn_blocking(move || build_app_through(&goproxy))
         .await
         .expect("join")
-        .unwrap_or_else(|e| panic!("go build through agora: {e}"));
+        .unwrap_or_else(|e| {
+            panic!(
+                "go build through agora: {e}\nserver warnings and errors:\n{}",
+                crate::helpers::kept_errors()
+            )
+        });
     assert_eq!(out.trim(), "caps 2 two 22020096");
 
     // Every zip came from the upstream exactly once; a second build is served from the store.

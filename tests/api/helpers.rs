@@ -19,16 +19,64 @@ pub struct TestApp {
 
 static TRACING: Once = Once::new();
 
-/// Logs go to the test output only when `TEST_LOG` is set.
+/// Logs go to the test output only when `TEST_LOG` is set; errors and warnings are always kept
+/// (the last few hundred, from every test of this process) for a failing test to show.
 pub fn init_tracing() {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
     TRACING.call_once(|| {
-        if std::env::var_os("TEST_LOG").is_some() {
-            let _ = tracing_subscriber::fmt()
-                .with_env_filter("info,sqlx=warn")
+        let shown = std::env::var_os("TEST_LOG").is_some().then(|| {
+            tracing_subscriber::fmt::layer()
                 .with_test_writer()
-                .try_init();
-        }
+                .with_filter(tracing_subscriber::EnvFilter::new("info,sqlx=warn"))
+        });
+        let _ = tracing_subscriber::registry()
+            .with(shown)
+            .with(Kept.with_filter(tracing_subscriber::filter::LevelFilter::WARN))
+            .try_init();
     });
+}
+
+use tracing_subscriber::Layer;
+
+static KEPT: std::sync::Mutex<std::collections::VecDeque<String>> =
+    std::sync::Mutex::new(std::collections::VecDeque::new());
+
+/// Keeps warnings and errors with their fields.
+struct Kept;
+
+impl<S: tracing::Subscriber> Layer<S> for Kept {
+    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        struct Fields(String);
+        impl tracing::field::Visit for Fields {
+            fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+                self.0.push_str(&format!(" {}={value:?}", field.name()));
+            }
+        }
+        let mut fields = Fields(format!(
+            "{} {}:",
+            event.metadata().level(),
+            event.metadata().target()
+        ));
+        event.record(&mut fields);
+        let mut kept = KEPT.lock().unwrap_or_else(|p| p.into_inner());
+        if kept.len() >= 300 {
+            kept.pop_front();
+        }
+        kept.push_back(fields.0);
+    }
+}
+
+/// The server-side warnings and errors kept so far, for a failure message.
+pub fn kept_errors() -> String {
+    let kept = KEPT.lock().unwrap_or_else(|p| p.into_inner());
+    kept.iter()
+        .rev()
+        .take(40)
+        .rev()
+        .cloned()
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 pub fn settings(upstream: &str, data_dir: &std::path::Path, extra: &[(&str, &str)]) -> Settings {

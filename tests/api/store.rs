@@ -37,6 +37,7 @@ on_both_stores! {
     sumdb_cache => super::sumdb_cache,
     admin_store => super::admin,
     database => super::database,
+    concurrent_writes => super::concurrent_writes,
 }
 
 /// A zip of `size` bytes (a pattern, so chunk order matters) in `dir`, and its address.
@@ -419,6 +420,35 @@ async fn database(stores: Stores) {
     );
     stores.database.ping().await.expect("ping");
     assert!(!stores.database.pool_stats().is_empty());
+}
+
+/// Versions stored at once (a burst of misses, each stored in the background while the next is
+/// fetched) all land: no writer gives up on another's lock.
+async fn concurrent_writes(stores: Stores) {
+    let dir = tempfile::tempdir().expect("tmp");
+    let writes = (0..12usize).map(|i| {
+        let stores = stores.clone();
+        let (path, _, blob) = zip_file(dir.path(), &format!("{i}.zip"), 300_000 + i);
+        async move {
+            let module = ModulePath::parse(&format!("example.com/m{}", i % 3)).expect("path");
+            let version = Version::parse(&format!("v1.0.{i}")).expect("v");
+            stores.blobs.put(&blob, &path).await?;
+            stores
+                .versions
+                .insert_version(&new_version(&module, &version, &blob, b"{}"))
+                .await
+        }
+    });
+    for (i, written) in futures::future::join_all(writes)
+        .await
+        .into_iter()
+        .enumerate()
+    {
+        assert!(
+            matches!(written, Ok(Inserted::New { .. })),
+            "write {i}: {written:?}"
+        );
+    }
 }
 
 /// Stores one version, for the tests that then try to change it behind the store's back.

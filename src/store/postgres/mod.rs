@@ -76,7 +76,7 @@ impl PgStore {
 
 /// Connections each pool opens at start (`Database::warm`) and keeps when idle: enough for the
 /// handful of misses a client asks for at once.
-const WARM: u32 = 2;
+const WARM: u32 = 4;
 
 /// A connection that sat idle is checked before use (the database may have restarted since); a
 /// busy one is not, which would cost a round trip per query.

@@ -109,7 +109,7 @@ impl AdminStore for SqliteStore {
         actor: &str,
         at: i64,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let done = sqlx::query(
             "INSERT INTO hidden_versions (version_id, reason, hidden_by, hidden_at)
              VALUES (?1, ?2, ?3, ?4) ON CONFLICT (version_id) DO NOTHING",
@@ -145,7 +145,7 @@ impl AdminStore for SqliteStore {
         at: i64,
         detail: &str,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         for sql in [
             "DELETE FROM version_usage WHERE version_id = ?1",
             "DELETE FROM versions WHERE id = ?1",
@@ -194,7 +194,7 @@ impl AdminStore for SqliteStore {
         if uses.is_empty() {
             return Ok(());
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         for (id, t) in uses {
             sqlx::query(
                 "INSERT INTO version_usage (version_id, last_used_at)

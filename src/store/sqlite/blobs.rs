@@ -11,7 +11,7 @@ use crate::store::{Blob, BlobBody, BlobRef, BlobStore, CHUNK_SIZE, StoreError};
 #[async_trait]
 impl BlobStore for SqliteStore {
     async fn put(&self, blob: &BlobRef, file: &Path) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let new = sqlx::query(
             "INSERT INTO blobs (sha256, size) VALUES (?1, ?2) ON CONFLICT (sha256) DO NOTHING",
         )

@@ -1,6 +1,7 @@
 //! The embedded store: one SQLite file, for a single `agora` process with nothing to install.
 //! SQL here is checked at run time (the compile-time checked macros serve the PostgreSQL store);
-//! the store contract tests run every query against both.
+//! the store contract tests run every query against both. Write transactions begin `IMMEDIATE`:
+//! a deferred one that has read first cannot wait for the write lock, SQLite fails it at once.
 
 mod admin;
 mod blobs;

@@ -49,7 +49,7 @@ impl VersionStore for SqliteStore {
     }
 
     async fn insert_version(&self, new: &NewVersion<'_>) -> Result<Inserted, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         // The blob must be there whole: a row never names a zip that is not stored.
         let stored: Option<i64> = sqlx::query_scalar("SELECT size FROM blobs WHERE sha256 = ?1")
             .bind(&new.zip.sha256)
