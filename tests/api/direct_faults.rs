@@ -294,3 +294,78 @@ async fn direct_repository_cache_is_incremental_and_evicts_least_recently_used()
     let a = cache.open(url_a, false, false).await.expect("open a again");
     assert!(a.refs.get("refs/tags/v1.1.0").is_some());
 }
+
+#[sqlx::test(migrations = "migrations/postgres")]
+async fn direct_archive_output_stops_at_the_zip_limit(pool: sqlx::PgPool) {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let module = "github.com/agoratest/huge";
+    let repo = tmp.path().join("repo");
+    let gomod = format!("module {module}\n\ngo 1.21\n");
+    // Incompressible, so git's archive of it is as large as it.
+    let data: Vec<u8> = (0..3u32 << 20)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    make_repo(
+        &repo,
+        &[Step {
+            files: &[("go.mod", gomod.as_bytes()), ("data.bin", &data)],
+            tags: &["v1.0.0"],
+            date: D1,
+        }],
+    )
+    .expect("repo");
+    write(
+        tmp.path(),
+        "gitconfig",
+        gitconfig_for(&[(module, repo)]).as_bytes(),
+    )
+    .expect("gitconfig");
+    let cfg = tmp.path().join("gitconfig").display().to_string();
+    let store = pg_store(pool);
+    let app = spawn_app_with(
+        store.clone(),
+        "direct",
+        &[
+            ("AGORA_DIRECT__GIT_CONFIG_GLOBAL", cfg.as_str()),
+            ("AGORA_FETCH__MAX_ZIP_BYTES", "1048576"),
+        ],
+    )
+    .await;
+    let (status, body) = app.fetch(&format!("/{module}/@v/v1.0.0.zip")).await;
+    let body = String::from_utf8_lossy(&body);
+    assert_eq!(status, 502, "{body}");
+    assert!(body.contains("1048576"), "the limit is named: {body}");
+    let stored = store
+        .versions
+        .version(
+            &gomod::module::ModulePath::parse(module).expect("path"),
+            &gomod::version::Version::parse("v1.0.0").expect("version"),
+        )
+        .await
+        .expect("store");
+    assert!(stored.is_none());
+    // Nothing of the archive is left on disk, and nothing past the limit was ever written.
+    let leftovers: Vec<_> = walk(app.data_dir())
+        .into_iter()
+        .filter(|(p, _)| !p.components().any(|c| c.as_os_str() == "git"))
+        .filter(|(_, len)| *len > 0)
+        .collect();
+    assert!(leftovers.is_empty(), "left behind: {leftovers:?}");
+}
+
+/// Every file under `dir` with its size.
+fn walk(dir: &Path) -> Vec<(PathBuf, u64)> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for e in entries.flatten() {
+        let path = e.path();
+        match e.metadata() {
+            Ok(m) if m.is_dir() => out.extend(walk(&path)),
+            Ok(m) => out.push((path, m.len())),
+            Err(_) => {}
+        }
+    }
+    out
+}
