@@ -243,3 +243,39 @@ async fn imports_never_follow_links(pool: sqlx::SqlitePool) {
     assert!(!text.contains("TOP-SECRET"), "{text}");
     assert!(text.contains("not a regular file"), "{text}");
 }
+
+#[sqlx::test(migrations = "migrations/sqlite")]
+async fn imports_refuse_files_over_the_go_commands_limits(pool: sqlx::SqlitePool) {
+    let work = tempfile::tempdir().expect("tempdir");
+    let tree = work.path().join("tree");
+    let src = go_fixture().tree.join("github.com/agoratest/big/@v");
+    let dst = tree.join("github.com/agoratest/big/@v");
+    std::fs::create_dir_all(&dst).expect("mkdir");
+    std::fs::copy(src.join("v1.0.0.zip"), dst.join("v1.0.0.zip")).expect("zip");
+    std::fs::copy(src.join("v1.0.0.mod"), dst.join("v1.0.0.mod")).expect("mod");
+    // An .info of 65 KiB (the limit is 64 KiB): padded JSON that would otherwise parse.
+    let mut info = br#"{"Version":"v1.0.0","Time":"2024-01-02T03:04:05Z","Pad":""#.to_vec();
+    info.extend(std::iter::repeat_n(b'x', 65 << 10));
+    info.extend(br#""}"#);
+    std::fs::write(dst.join("v1.0.0.info"), &info).expect("info");
+    // A go.mod of 16 MiB and one byte, for another module.
+    let other = tree.join("github.com/agoratest/multi/@v");
+    std::fs::create_dir_all(&other).expect("mkdir");
+    let msrc = go_fixture().tree.join("github.com/agoratest/multi/@v");
+    std::fs::copy(msrc.join("v1.0.0.zip"), other.join("v1.0.0.zip")).expect("zip");
+    std::fs::copy(msrc.join("v1.0.0.info"), other.join("v1.0.0.info")).expect("info");
+    let mut go_mod = b"module github.com/agoratest/multi\n// ".to_vec();
+    go_mod.resize((16 << 20) + 1, b'x');
+    std::fs::write(other.join("v1.0.0.mod"), &go_mod).expect("mod");
+
+    let store = sqlite_store(pool);
+    let intake = agora::transfer::import::intake(&store);
+    let report = agora::transfer::import::import(&intake, store.admin.as_ref(), &tree, "test")
+        .await
+        .expect("import");
+    assert_eq!(report.imported, 0, "{report:?}");
+    assert_eq!(report.failed.len(), 2, "{report:?}");
+    let text = format!("{report:?}");
+    assert!(text.contains("larger than 65536 bytes"), "{text}");
+    assert!(text.contains("larger than 16777216 bytes"), "{text}");
+}
