@@ -130,14 +130,7 @@ async fn upstream_faults_store_nothing(pool: sqlx::PgPool) {
     let want =
         std::fs::read(go_fixture().tree.join(esc(CAPS)).join("@v/v1.0.0.zip")).expect("tree zip");
     assert_eq!(body.as_ref(), want.as_slice());
-    assert!(
-        app.store
-            .versions
-            .version(&module, &version)
-            .await
-            .expect("store")
-            .is_some()
-    );
+    assert!(app.is_stored(CAPS, "v1.0.0").await);
 }
 
 #[sqlx::test(migrations = "migrations/postgres")]

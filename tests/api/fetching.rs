@@ -14,8 +14,6 @@ use crate::fixture::go_fixture;
 use crate::helpers::{TestApp, esc, pg_store, spawn_app};
 use crate::upstream::{Fault, TestUpstream};
 use agora::store::{Blob, BlobRef, BlobStore, StoreError, Stores};
-use gomod::module::ModulePath;
-use gomod::version::Version;
 
 const CAPS: &str = "github.com/Agora-Test/Caps";
 
@@ -24,14 +22,7 @@ fn tree_file(file: &str) -> Vec<u8> {
 }
 
 async fn stored(app: &TestApp) -> bool {
-    let module = ModulePath::parse(CAPS).expect("path");
-    let version = Version::parse("v1.0.0").expect("version");
-    app.store
-        .versions
-        .version(&module, &version)
-        .await
-        .expect("store")
-        .is_some()
+    app.is_stored(CAPS, "v1.0.0").await
 }
 
 #[sqlx::test(migrations = "migrations/postgres")]

@@ -153,6 +153,18 @@ impl TestApp {
         t
     }
 
+    /// Whether `module@version` is stored.
+    pub async fn is_stored(&self, module: &str, version: &str) -> bool {
+        let module = gomod::module::ModulePath::parse(module).expect("path");
+        let version = gomod::version::Version::parse(version).expect("version");
+        self.store
+            .versions
+            .version(&module, &version)
+            .await
+            .expect("store")
+            .is_some()
+    }
+
     /// Status and body of a GET with a bearer token.
     pub async fn fetch_as(&self, path: &str, token: &str) -> (u16, bytes::Bytes) {
         let resp = self

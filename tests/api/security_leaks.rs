@@ -232,14 +232,7 @@ async fn imports_never_follow_links(pool: sqlx::SqlitePool) {
     std::fs::create_dir_all(&other).expect("mkdir");
     std::os::unix::fs::symlink(src.join("v1.0.0.zip"), other.join("v1.0.0.zip")).expect("link");
 
-    let store = sqlite_store(pool);
-    let intake = agora::transfer::import::intake(&store);
-    let report = agora::transfer::import::import(&intake, store.admin.as_ref(), &tree, "test")
-        .await
-        .expect("import");
-    assert_eq!(report.imported, 0, "{report:?}");
-    assert_eq!(report.failed.len(), 2, "{report:?}");
-    let text = format!("{report:?}");
+    let text = import_refusing_both(pool, &tree).await;
     assert!(!text.contains("TOP-SECRET"), "{text}");
     assert!(text.contains("not a regular file"), "{text}");
 }
@@ -268,14 +261,19 @@ async fn imports_refuse_files_over_the_go_commands_limits(pool: sqlx::SqlitePool
     go_mod.resize((16 << 20) + 1, b'x');
     std::fs::write(other.join("v1.0.0.mod"), &go_mod).expect("mod");
 
+    let text = import_refusing_both(pool, &tree).await;
+    assert!(text.contains("larger than 65536 bytes"), "{text}");
+    assert!(text.contains("larger than 16777216 bytes"), "{text}");
+}
+
+/// Imports `tree` (two versions) into a fresh store, expecting both refused; the report as text.
+async fn import_refusing_both(pool: sqlx::SqlitePool, tree: &std::path::Path) -> String {
     let store = sqlite_store(pool);
     let intake = agora::transfer::import::intake(&store);
-    let report = agora::transfer::import::import(&intake, store.admin.as_ref(), &tree, "test")
+    let report = agora::transfer::import::import(&intake, store.admin.as_ref(), tree, "test")
         .await
         .expect("import");
     assert_eq!(report.imported, 0, "{report:?}");
     assert_eq!(report.failed.len(), 2, "{report:?}");
-    let text = format!("{report:?}");
-    assert!(text.contains("larger than 65536 bytes"), "{text}");
-    assert!(text.contains("larger than 16777216 bytes"), "{text}");
+    format!("{report:?}")
 }
