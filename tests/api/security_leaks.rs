@@ -97,8 +97,8 @@ async fn sqlite_mem() -> agora::store::Stores {
     agora::store::Stores::of(agora::store::sqlite::SqliteStore::from_pool(pool))
 }
 
-#[test]
-fn the_startup_log_masks_upstream_credentials() {
+/// What `agora serve` printed (stdout and stderr) until it said it is serving, with `env` set.
+fn startup_log(env: &[(&str, String)]) -> String {
     let data = tempfile::tempdir().expect("tempdir");
     let db = format!("sqlite://{}", data.path().join("a.db").display());
     let mut child = Command::new(env!("CARGO_BIN_EXE_agora"))
@@ -106,15 +106,8 @@ fn the_startup_log_masks_upstream_credentials() {
         .env("AGORA_LISTEN", "127.0.0.1:0")
         .env("AGORA_DATABASE_URL", &db)
         .env("AGORA_DATA_DIR", data.path())
-        .env(
-            "AGORA_UPSTREAM",
-            format!("https://agora:{PASSWORD}@proxy.example,direct"),
-        )
-        .env(
-            "AGORA_SUMDB__UPSTREAM",
-            format!("sum.golang.org=https://u:{PASSWORD}@sum.example"),
-        )
         .env("AGORA_LOG__LEVEL", "debug")
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -137,8 +130,94 @@ fn the_startup_log_masks_upstream_credentials() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(all.contains("agora serving"), "{all}");
+    all
+}
+
+#[test]
+fn the_startup_log_masks_upstream_credentials() {
+    let all = startup_log(&[
+        (
+            "AGORA_UPSTREAM",
+            format!("https://agora:{PASSWORD}@proxy.example,direct"),
+        ),
+        (
+            "AGORA_SUMDB__UPSTREAM",
+            format!("sum.golang.org=https://u:{PASSWORD}@sum.example"),
+        ),
+        (
+            "AGORA_POLICY__HOOK_URL",
+            format!("https://h:{PASSWORD}@hook.example/check"),
+        ),
+    ]);
     assert!(all.contains("***@proxy.example"), "{all}");
     clean("the startup log", all.as_bytes());
+}
+
+#[test]
+fn the_start_warns_when_private_modules_are_readable_by_anyone() {
+    const WARNING: &str = "private modules are configured and anyone who can reach this address";
+    let private = ("AGORA_PRIVATE", "corp.example/*".to_string());
+    let open = startup_log(&[private.clone(), ("AGORA_LISTEN", "0.0.0.0:0".to_string())]);
+    assert!(open.contains(WARNING), "{open}");
+    let internal = startup_log(std::slice::from_ref(&private));
+    assert!(!internal.contains(WARNING), "{internal}");
+    let authenticated = startup_log(&[
+        private,
+        ("AGORA_LISTEN", "0.0.0.0:0".to_string()),
+        ("AGORA_AUTH__ENABLED", "true".to_string()),
+    ]);
+    assert!(!authenticated.contains(WARNING), "{authenticated}");
+}
+
+#[sqlx::test(migrations = "migrations/sqlite")]
+async fn a_failing_hook_never_shows_its_credentials(pool: sqlx::SqlitePool) {
+    let upstream = TestUpstream::start(go_fixture().tree.clone());
+    // A hook that refuses connections, and one that answers 500 with a body of its own.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let dead = format!(
+        "http://h:{PASSWORD}@127.0.0.1:{}/check",
+        closed.local_addr().expect("addr").port()
+    );
+    drop(closed);
+    let failing = Scripted::start(
+        "127.0.0.1",
+        vec![("/", Act::text(500, "hook internals at db.corp:5432"))],
+    );
+    let broken = with_credentials(&format!("{}/check", failing.url()));
+    let app = spawn_app_with(
+        sqlite_store(pool),
+        &upstream.url(),
+        &[
+            ("AGORA_POLICY__HOOK_URL", dead.as_str()),
+            ("AGORA_POLICY__HOOK_TIMEOUT_SECS", "1"),
+        ],
+    )
+    .await;
+    let (status, body) = app
+        .fetch("/github.com/agoratest/multi/@v/v1.0.0.info")
+        .await;
+    assert_ne!(status, 200);
+    clean("a refused hook's error", &body);
+    drop(app);
+    let app = spawn_app_with(
+        sqlite_mem().await,
+        &upstream.url(),
+        &[("AGORA_POLICY__HOOK_URL", broken.as_str())],
+    )
+    .await;
+    let (status, body) = app
+        .fetch("/github.com/agoratest/multi/@v/v1.0.0.info")
+        .await;
+    assert_ne!(status, 200);
+    clean("a failing hook's error", &body);
+    assert!(
+        !String::from_utf8_lossy(&body).contains("db.corp"),
+        "the hook's body was passed on"
+    );
+    clean(
+        "the server's warnings and errors",
+        crate::helpers::kept_errors().as_bytes(),
+    );
 }
 
 #[sqlx::test(migrations = "migrations/sqlite")]
