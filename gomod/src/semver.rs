@@ -175,12 +175,32 @@ pub fn max(a: &str, b: &str) -> String {
 /// Sorts versions ascending by [`compare`], breaking ties (equal versions such as `v1` and
 /// `v1.0.0`, or invalid ones) by plain string order so the result is deterministic.
 pub fn sort(list: &mut [String]) {
-    // Each version parsed once, not once per comparison: lists run to thousands of versions.
+    // Each version parsed once, not once per comparison, its numbers as integers when they fit:
+    // lists run to thousands of versions.
     let order = {
-        let parsed: Vec<Option<Parsed<'_>>> = list.iter().map(|v| parse(v)).collect();
+        let keys: Vec<(Option<Parsed<'_>>, Option<[u64; 3]>)> = list
+            .iter()
+            .map(|v| {
+                let parsed = parse(v);
+                let nums = parsed.and_then(|p| {
+                    Some([
+                        p.major.parse().ok()?,
+                        p.minor.parse().ok()?,
+                        p.patch.parse().ok()?,
+                    ])
+                });
+                (parsed, nums)
+            })
+            .collect();
         let mut order: Vec<usize> = (0..list.len()).collect();
-        order.sort_by(|&i, &j| {
-            compare_parsed(parsed[i], parsed[j]).then_with(|| list[i].cmp(&list[j]))
+        order.sort_unstable_by(|&i, &j| {
+            let by_version = match (&keys[i], &keys[j]) {
+                ((Some(x), Some(a)), (Some(y), Some(b))) => a
+                    .cmp(b)
+                    .then_with(|| cmp_prerelease(x.prerelease, y.prerelease)),
+                ((x, _), (y, _)) => compare_parsed(*x, *y),
+            };
+            by_version.then_with(|| list[i].cmp(&list[j]))
         });
         order
     };
@@ -406,6 +426,13 @@ mod tests {
             "",
             "v1.0.0-rc",
             "v1.0.0+a",
+            "v1.10.0",
+            "v1.9.0",
+            // Past u64: compared as digit strings.
+            "v99999999999999999999.0.0",
+            "v18446744073709551616.0.0",
+            "v2.0.0-beta.11",
+            "v2.0.0-beta.2",
         ]
         .iter()
         .map(|s| s.to_string())
@@ -420,6 +447,12 @@ mod tests {
             "v1.0.0",
             "v1.0.0+a",
             "v1.0.0+b",
+            "v1.9.0",
+            "v1.10.0",
+            "v2.0.0-beta.2",
+            "v2.0.0-beta.11",
+            "v18446744073709551616.0.0",
+            "v99999999999999999999.0.0",
         ];
         assert_eq!(got, want);
     }

@@ -38,12 +38,16 @@ impl VersionStore for PgStore {
     }
 
     async fn versions(&self, module: &ModulePath) -> Result<Vec<String>, StoreError> {
-        Ok(sqlx::query_scalar!(
-            "SELECT v.version FROM versions v JOIN modules m ON m.id = v.module_id WHERE m.path = $1",
+        // One row holding an array: a module may have thousands of versions, and decoding a
+        // row each costs more than the query.
+        let versions: Option<Vec<String>> = sqlx::query_scalar!(
+            "SELECT array_agg(v.version) FROM versions v JOIN modules m ON m.id = v.module_id
+             WHERE m.path = $1",
             module.as_str()
         )
-        .fetch_all(&self.pool)
-        .await?)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(versions.unwrap_or_default())
     }
 
     async fn insert_version(&self, new: &NewVersion<'_>) -> Result<Inserted, StoreError> {
