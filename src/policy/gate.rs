@@ -49,6 +49,9 @@ impl LiveRules {
     /// A `list` body without the versions the rules deny.
     pub fn without_denied(&self, module: &ModulePath, body: Bytes) -> Bytes {
         let rules = self.get();
+        if !rules.may_deny(module.as_str()) {
+            return body;
+        }
         let denied = |v: &str| rules.decide(module.as_str(), Some(v)).action == Action::Deny;
         if !body
             .split(|&b| b == b'\n')

@@ -303,6 +303,16 @@ impl Rules {
     /// version: if the deciding rule denies but an earlier rule with `versions` allows some
     /// versions of the module, that earlier rule decides instead (`list` then drops the denied
     /// versions, and `@latest` and queries are checked against the version they resolve to).
+    /// Whether any version of `module` could be denied: a decision's action is a matching
+    /// rule's or the default's, so only a matching deny rule or a denying default can deny.
+    pub fn may_deny(&self, module: &str) -> bool {
+        self.default_action == Action::Deny
+            || self
+                .rules
+                .iter()
+                .any(|r| r.action == Action::Deny && match_prefix_patterns(&r.pattern, module))
+    }
+
     pub fn decide(&self, module: &str, version: Option<&str>) -> Decision {
         let mut partly_allowed = None;
         for (i, rule) in self.rules.iter().enumerate() {

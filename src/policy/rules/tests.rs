@@ -282,3 +282,37 @@ fn invalid_files_are_refused_with_a_reason() {
         assert!(!err.0.contains("hunter2"), "{err}");
     }
 }
+
+#[test]
+fn may_deny_never_misses_a_denial() {
+    let rules = Rules::parse(EXAMPLE).unwrap();
+    let versions = [
+        None,
+        Some("v1.0.0"),
+        Some("v1.5.3"),
+        Some("v2.0.0"),
+        Some("v0.0.0-20240304050607-abcdefabcdef"),
+    ];
+    let table = [
+        ("github.com/evil/x", true),
+        ("github.com/acme/lib", true),
+        ("github.com/acme/other", false),
+        ("corp.example.com/a", false),
+        ("golang.org/x/mod", false),
+        ("example.com/anything", false),
+    ];
+    for (module, want) in table {
+        assert_eq!(rules.may_deny(module), want, "{module}");
+        if !want {
+            for v in versions {
+                assert_ne!(
+                    rules.decide(module, v).action,
+                    Action::Deny,
+                    "{module} {v:?}"
+                );
+            }
+        }
+    }
+    let closed = Rules::parse("[default]\naction = \"deny\"\n").unwrap();
+    assert!(closed.may_deny("example.com/anything"));
+}
