@@ -13,7 +13,8 @@ use gomod::version::Version;
 /// after a while only because retention may delete a version from another process.
 pub struct CachedVersions {
     inner: Arc<dyn VersionStore>,
-    hot: moka::sync::Cache<(ModulePath, Version), StoredVersion>,
+    /// `None` when sized 0: a cache of one row would only churn.
+    hot: Option<moka::sync::Cache<(ModulePath, Version), StoredVersion>>,
 }
 
 /// How long a row is trusted before it is read again.
@@ -21,10 +22,9 @@ const REREAD: Duration = Duration::from_secs(600);
 
 impl CachedVersions {
     pub fn new(inner: Arc<dyn VersionStore>, max_bytes: u64) -> Self {
-        Self {
-            inner,
-            hot: moka::sync::Cache::builder()
-                .max_capacity(max_bytes.max(1))
+        let hot = (max_bytes > 0).then(|| {
+            moka::sync::Cache::builder()
+                .max_capacity(max_bytes)
                 .weigher(|k: &(ModulePath, Version), v: &StoredVersion| {
                     let n = k.0.as_str().len()
                         + v.info.len()
@@ -36,14 +36,16 @@ impl CachedVersions {
                     u32::try_from(n).unwrap_or(u32::MAX)
                 })
                 .time_to_live(REREAD)
-                .build(),
-        }
+                .build()
+        });
+        Self { inner, hot }
     }
 
     /// Keeps a row this replica just stored, sparing the read that would follow.
     pub fn remember(&self, module: &ModulePath, version: &Version, stored: &StoredVersion) {
-        self.hot
-            .insert((module.clone(), version.clone()), stored.clone());
+        if let Some(hot) = &self.hot {
+            hot.insert((module.clone(), version.clone()), stored.clone());
+        }
     }
 }
 
@@ -54,13 +56,16 @@ impl VersionStore for CachedVersions {
         module: &ModulePath,
         version: &Version,
     ) -> Result<Option<StoredVersion>, StoreError> {
+        let Some(hot) = &self.hot else {
+            return self.inner.version(module, version).await;
+        };
         let key = (module.clone(), version.clone());
-        if let Some(hit) = self.hot.get(&key) {
+        if let Some(hit) = hot.get(&key) {
             return Ok(Some(hit));
         }
         let found = self.inner.version(module, version).await?;
         if let Some(stored) = &found {
-            self.hot.insert(key, stored.clone());
+            hot.insert(key, stored.clone());
         }
         Ok(found)
     }

@@ -137,7 +137,7 @@ async fn tokens_on_postgres(pool: sqlx::PgPool) {
 
 #[sqlx::test(migrations = "migrations/sqlite")]
 async fn tokens_on_sqlite(pool: sqlx::SqlitePool) {
-    tokens(sqlite_store(pool)).await;
+    tokens(sqlite_store(pool).await).await;
 }
 
 #[sqlx::test(migrations = "migrations/postgres")]

@@ -63,6 +63,6 @@ async fn go_builds_through_agora_on_postgres(pool: sqlx::PgPool) {
 #[sqlx::test(migrations = "migrations/sqlite")]
 async fn go_builds_through_agora_on_sqlite(pool: sqlx::SqlitePool) {
     let upstream = TestUpstream::start(go_fixture().tree.clone());
-    let app = spawn_app(sqlite_store(pool), &upstream.url()).await;
+    let app = spawn_app(sqlite_store(pool).await, &upstream.url()).await;
     build_through(&app, &upstream).await;
 }

@@ -203,7 +203,7 @@ pub fn pg_store(pool: sqlx::PgPool) -> Stores {
     Stores::of(agora::store::postgres::PgStore::from_pool(pool))
 }
 
-pub fn sqlite_store(pool: sqlx::SqlitePool) -> Stores {
+pub async fn sqlite_store(pool: sqlx::SqlitePool) -> Stores {
     // The store reopens the file in WAL mode. A WAL left by an earlier run of this test (sqlx
     // removes only the database file) must not be replayed onto this new database.
     let file = pool.connect_options().get_filename().to_path_buf();
@@ -212,7 +212,11 @@ pub fn sqlite_store(pool: sqlx::SqlitePool) -> Stores {
         side.push(suffix);
         let _ = std::fs::remove_file(side);
     }
-    Stores::of(agora::store::sqlite::SqliteStore::reopen(&pool))
+    Stores::of(
+        agora::store::sqlite::SqliteStore::reopen(&pool)
+            .await
+            .expect("reopen"),
+    )
 }
 
 /// The `!`-escaped form of a module path or version, as the go command sends it.

@@ -201,7 +201,7 @@ async fn published_versions_build_with_the_go_command_and_are_never_replaced(poo
 
 #[sqlx::test(migrations = "migrations/sqlite")]
 async fn put_checks_the_zip_and_answers_409_for_an_existing_version(pool: sqlx::SqlitePool) {
-    let app = publishing_app(sqlite_store(pool), "off", &[]).await;
+    let app = publishing_app(sqlite_store(pool).await, "off", &[]).await;
     let work = tempfile::tempdir().expect("tempdir");
     let module = "corp.example/Team/lib";
     let dir = small_module(work.path(), module);
@@ -249,7 +249,7 @@ async fn hidden_versions_answer_410_with_the_reason_on_postgres(pool: sqlx::PgPo
 
 #[sqlx::test(migrations = "migrations/sqlite")]
 async fn hidden_versions_answer_410_with_the_reason_on_sqlite(pool: sqlx::SqlitePool) {
-    hidden_flow(sqlite_store(pool)).await;
+    hidden_flow(sqlite_store(pool).await).await;
 }
 
 async fn hidden_flow(store: agora::store::Stores) {
@@ -386,7 +386,7 @@ async fn retention_expires_only_fetched_versions_on_postgres(pool: sqlx::PgPool)
 
 #[sqlx::test(migrations = "migrations/sqlite")]
 async fn retention_expires_only_fetched_versions_on_sqlite(pool: sqlx::SqlitePool) {
-    retention_flow(sqlite_store(pool)).await;
+    retention_flow(sqlite_store(pool).await).await;
 }
 
 async fn retention_flow(store: agora::store::Stores) {
@@ -506,7 +506,7 @@ async fn export_then_import_builds_from_the_second_agora_offline(pool: sqlx::PgP
 
 #[sqlx::test(migrations = "migrations/sqlite")]
 async fn import_verifies_every_zip_against_its_ziphash(pool: sqlx::SqlitePool) {
-    let store = sqlite_store(pool);
+    let store = sqlite_store(pool).await;
     let work = tempfile::tempdir().expect("tempdir");
     let tree = work.path().join("tree");
     run(Command::new("cp")
@@ -557,7 +557,7 @@ async fn serving_a_version_records_its_last_use_on_postgres(pool: sqlx::PgPool) 
 
 #[sqlx::test(migrations = "migrations/sqlite")]
 async fn serving_a_version_records_its_last_use_on_sqlite(pool: sqlx::SqlitePool) {
-    usage_flow(sqlite_store(pool)).await;
+    usage_flow(sqlite_store(pool).await).await;
 }
 
 async fn usage_flow(store: agora::store::Stores) {
@@ -597,7 +597,7 @@ async fn usage_flow(store: agora::store::Stores) {
 #[sqlx::test(migrations = "migrations/sqlite")]
 async fn admin_disabled_turns_off_publish_and_admin(pool: sqlx::SqlitePool) {
     let app = publishing_app(
-        sqlite_store(pool),
+        sqlite_store(pool).await,
         "off",
         &[("AGORA_ADMIN__ENABLED", "false")],
     )
@@ -629,7 +629,7 @@ async fn latest_never_names_a_hidden_version(pool: sqlx::SqlitePool) {
     let legacy = tree.join("github.com/agoratest/legacy");
     std::fs::copy(legacy.join("@v/v1.0.0.info"), legacy.join("@latest")).expect("@latest");
     let upstream = TestUpstream::start(tree);
-    let app = spawn_app(sqlite_store(pool), &upstream.url()).await;
+    let app = spawn_app(sqlite_store(pool).await, &upstream.url()).await;
     let ops = app.token("ops", "admin").await;
     // The upstream's @latest names a version hidden here: it is not passed on. (A zip's answer
     // ends once its version is stored.)

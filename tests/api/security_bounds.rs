@@ -11,7 +11,7 @@ use crate::upstream::TestUpstream;
 #[sqlx::test(migrations = "migrations/sqlite")]
 async fn not_found_is_remembered_briefly(pool: sqlx::SqlitePool) {
     let upstream = TestUpstream::start(go_fixture().tree.clone());
-    let store = sqlite_store(pool);
+    let store = sqlite_store(pool).await;
     let app = spawn_app_with(store.clone(), &upstream.url(), &[]).await;
     let unknown = [
         "/example.com/nothing/@v/list",
@@ -62,7 +62,7 @@ async fn upstream_lookups_run_a_bounded_number_at_a_time(pool: sqlx::SqlitePool)
         )],
     );
     let app = spawn_app_with(
-        sqlite_store(pool),
+        sqlite_store(pool).await,
         &slow.url(),
         &[("AGORA_FETCH__MAX_CONCURRENT_LOOKUPS", "2")],
     )
@@ -84,7 +84,7 @@ async fn upstream_lookups_run_a_bounded_number_at_a_time(pool: sqlx::SqlitePool)
 #[sqlx::test(migrations = "migrations/sqlite")]
 async fn the_list_cache_is_bounded_in_bytes(pool: sqlx::SqlitePool) {
     let upstream = TestUpstream::start(go_fixture().tree.clone());
-    let store = sqlite_store(pool);
+    let store = sqlite_store(pool).await;
     let list = "/github.com/agoratest/legacy/@v/list";
     // Room for no list at all: each request asks the upstream.
     let tiny = spawn_app_with(

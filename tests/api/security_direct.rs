@@ -28,7 +28,7 @@ async fn direct_app(pool: sqlx::SqlitePool, evil: &Scripted, gitconfig: &Path) -
     );
     let cfg = gitconfig.display().to_string();
     spawn_app_with(
-        sqlite_store(pool),
+        sqlite_store(pool).await,
         "direct",
         &[
             ("AGORA_DIRECT__HOSTS", hosts.as_str()),
@@ -217,7 +217,7 @@ async fn git_paths_with_a_vcs_suffix_pass_the_guard(pool: sqlx::SqlitePool) {
         .as_ref()
         .map(|w| w.addr.ip().to_string())
         .unwrap_or_else(|| "127.0.0.9".into());
-    let app = spawn_app_with(sqlite_store(pool), "direct", &[]).await;
+    let app = spawn_app_with(sqlite_store(pool).await, "direct", &[]).await;
     let (status, body) = app.fetch(&format!("/{ip}/internal/repo.git/@v/list")).await;
     let body = String::from_utf8_lossy(&body);
     assert_eq!(status, 404, "{body}");
@@ -256,7 +256,7 @@ async fn repositories_that_do_not_exist_leave_nothing_behind(pool: sqlx::SqliteP
     write(tmp.path(), "gitconfig", gitconfig_for(&rules).as_bytes()).expect("gitconfig");
     let cfg = tmp.path().join("gitconfig").display().to_string();
     let app = spawn_app_with(
-        sqlite_store(pool),
+        sqlite_store(pool).await,
         "direct",
         &[
             ("AGORA_DIRECT__GIT_CONFIG_GLOBAL", cfg.as_str()),

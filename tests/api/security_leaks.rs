@@ -185,7 +185,7 @@ async fn a_failing_hook_never_shows_its_credentials(pool: sqlx::SqlitePool) {
     );
     let broken = with_credentials(&format!("{}/check", failing.url()));
     let app = spawn_app_with(
-        sqlite_store(pool),
+        sqlite_store(pool).await,
         &upstream.url(),
         &[
             ("AGORA_POLICY__HOOK_URL", dead.as_str()),
@@ -226,7 +226,7 @@ async fn queries_reach_the_upstream_escaped_or_not_at_all(pool: sqlx::SqlitePool
     let sumdb = Scripted::start("127.0.0.1", vec![("/", Act::text(404, "not found"))]);
     let sumdb_upstream = format!("sum.golang.org={}", sumdb.url());
     let app = spawn_app_with(
-        sqlite_store(pool),
+        sqlite_store(pool).await,
         &upstream.url(),
         &[("AGORA_SUMDB__UPSTREAM", sumdb_upstream.as_str())],
     )
@@ -347,7 +347,7 @@ async fn imports_refuse_files_over_the_go_commands_limits(pool: sqlx::SqlitePool
 
 /// Imports `tree` (two versions) into a fresh store, expecting both refused; the report as text.
 async fn import_refusing_both(pool: sqlx::SqlitePool, tree: &std::path::Path) -> String {
-    let store = sqlite_store(pool);
+    let store = sqlite_store(pool).await;
     let intake = agora::transfer::import::intake(&store);
     let report = agora::transfer::import::import(&intake, store.admin.as_ref(), tree, "test")
         .await

@@ -101,7 +101,7 @@ async fn writes_need_a_token_whatever_auth_enabled_says(pool: sqlx::PgPool) {
 #[sqlx::test(migrations = "migrations/sqlite")]
 async fn publishing_is_off_until_patterns_allow_it(pool: sqlx::SqlitePool) {
     // Neither `private` nor `admin.publish_patterns`: nothing may be published.
-    let app = spawn_app(sqlite_store(pool), "off").await;
+    let app = spawn_app(sqlite_store(pool).await, "off").await;
     let token = app.token("ci", "publish").await;
     let (m, v) = ("corp.example/m", "v1.0.0");
     let (status, body) = put_as(&app, Some(&token), m, v, small_zip(m, v)).await;
@@ -183,7 +183,7 @@ async fn versions_the_checksum_database_knows_are_never_published(pool: sqlx::Sq
     );
     let upstream = format!("sum.golang.org={}", sumdb.url());
     let app = spawn_app_with(
-        sqlite_store(pool),
+        sqlite_store(pool).await,
         "off",
         &[
             ("AGORA_ADMIN__PUBLISH_PATTERNS", "example.com"),
@@ -216,7 +216,7 @@ async fn the_validation_hook_is_asked_about_published_versions(pool: sqlx::Sqlit
     );
     let url = format!("{}/hook", hook.url());
     let app = publishing_app(
-        sqlite_store(pool),
+        sqlite_store(pool).await,
         "off",
         &[("AGORA_POLICY__HOOK_URL", url.as_str())],
     )
@@ -232,7 +232,7 @@ async fn the_validation_hook_is_asked_about_published_versions(pool: sqlx::Sqlit
 #[sqlx::test(migrations = "migrations/sqlite")]
 async fn a_stalled_upload_is_cut_off(pool: sqlx::SqlitePool) {
     let app = publishing_app(
-        sqlite_store(pool),
+        sqlite_store(pool).await,
         "off",
         &[("AGORA_ADMIN__PUBLISH_READ_TIMEOUT_SECS", "1")],
     )

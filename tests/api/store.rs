@@ -23,7 +23,7 @@ macro_rules! on_both_stores {
 
                 #[sqlx::test(migrations = "migrations/sqlite")]
                 async fn sqlite(pool: sqlx::SqlitePool) {
-                    $contract(crate::helpers::sqlite_store(pool)).await;
+                    $contract(crate::helpers::sqlite_store(pool).await).await;
                 }
             }
         )*
@@ -482,7 +482,7 @@ async fn postgres_refuses_updates_to_stored_versions(pool: sqlx::PgPool) {
 
 #[sqlx::test(migrations = "migrations/sqlite")]
 async fn sqlite_refuses_updates_to_stored_versions(pool: sqlx::SqlitePool) {
-    store_one(crate::helpers::sqlite_store(pool.clone())).await;
+    store_one(crate::helpers::sqlite_store(pool.clone()).await).await;
     for sql in UPDATES {
         let err = sqlx::query(sql).execute(&pool).await.expect_err(sql);
         assert!(err.to_string().contains("immutable"), "{sql}: {err}");

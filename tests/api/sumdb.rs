@@ -133,7 +133,7 @@ async fn sumdb_pass_through_on_postgres(pool: sqlx::PgPool) {
 
 #[sqlx::test(migrations = "migrations/sqlite")]
 async fn sumdb_pass_through_on_sqlite(pool: sqlx::SqlitePool) {
-    pass_through(sqlite_store(pool)).await;
+    pass_through(sqlite_store(pool).await).await;
 }
 
 /// `go mod download` of the fixture program, without its go.sum, so every hash is checked

@@ -167,7 +167,7 @@ async fn checksum_database_down_fails_open_unless_told_otherwise(pool: sqlx::Sql
             ("AGORA_SUMDB__VERIFY_FAIL_CLOSED", closed),
         ]
     };
-    let store = sqlite_store(pool);
+    let store = sqlite_store(pool).await;
     let closed = spawn_app_with(store.clone(), &modules.url(), &env("true")).await;
     let caps = esc(CAPS);
     let (status, body) = closed.fetch(&format!("/{caps}/@v/v1.0.0.zip")).await;

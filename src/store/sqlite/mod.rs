@@ -51,14 +51,18 @@ impl SqliteStore {
 
     /// The file database behind `pool` (a test's), opened again with the settings `connect`
     /// uses: the pool's own options (sqlx's defaults: rollback journal, 5 s busy wait) are not
-    /// the ones this store runs with.
-    pub fn reopen(pool: &SqlitePool) -> Self {
+    /// the ones this store runs with. The file turns to WAL here, once: connections opening at
+    /// the same moment while it changes would fail at once (a journal mode change cannot wait).
+    pub async fn reopen(pool: &SqlitePool) -> Result<Self, StoreError> {
+        sqlx::query("PRAGMA journal_mode = WAL")
+            .execute(pool)
+            .await?;
         let options = tuned((*pool.connect_options()).clone());
-        Self {
+        Ok(Self {
             pool: SqlitePoolOptions::new()
                 .max_connections(pool.options().get_max_connections().clamp(2, 16))
                 .connect_lazy_with(options),
-        }
+        })
     }
 }
 
