@@ -4,13 +4,17 @@ CARGO ?= cargo
 # Query macros read the committed .sqlx/ data, so building needs no database.
 export SQLX_OFFLINE := true
 
-.PHONY: test lint fmt clippy sqlx-prepare bench run image-context nginx-check helm-check
+.PHONY: test lint fmt clippy sqlx-prepare bench run image image-context nginx-check helm-check
 
 ## Build once, then run every test (unit, store, end to end with the real go command), then the
 ## deployment checks: the image's build context (built and run as the image runs it), nginx in
 ## front of three replicas, and the Helm chart.
 test:
 	CARGO=$(CARGO) scripts/test.sh
+
+## The OCI image itself, with buildah from locally made base images (no registry), then run (~6 min).
+image:
+	scripts/image.sh
 
 ## The image's build context, built with the release profile as the Dockerfile builds it.
 image-context:
