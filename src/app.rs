@@ -34,10 +34,13 @@ pub struct App {
     pub readiness_timeout: Duration,
 }
 
-/// How the stores reach the database.
+/// How the stores reach the database and the blobs. The settings were validated at load.
 pub fn store_options(settings: &Settings) -> StoreOptions {
     let db = &settings.database;
     StoreOptions {
+        blobs: settings
+            .blob_location()
+            .unwrap_or(crate::store::object::BlobLocation::Database),
         url: settings.database_url.clone(),
         max_connections: db.max_connections,
         fill_connections: db.fill_connections,
@@ -125,6 +128,10 @@ impl App {
                 stores.admin.clone(),
                 Duration::from_secs(settings.admin.usage_flush_secs),
             ),
+            zip_redirect: settings
+                .blobs
+                .redirect
+                .then(|| Duration::from_secs(settings.blobs.redirect_ttl_secs)),
         }));
         let authenticator = Arc::new(Authenticator::new(
             settings.auth.enabled,

@@ -9,7 +9,8 @@ use bytes::Bytes;
 use futures::TryStreamExt;
 
 use super::ZipCache;
-use crate::store::{Blob, BlobBody, BlobRef, BlobStore, StoreError};
+use crate::store::blobs::Put;
+use crate::store::{Blob, BlobBody, BlobList, BlobRef, BlobStore, StoreError};
 
 /// Read size when serving a cached zip file: small, since every read is a buffer held per
 /// client (measured with 8 clients: 64 KiB peaks 7 MiB lower than 256 KiB).
@@ -80,8 +81,8 @@ pub fn file_blob(blob: &BlobRef, file: tokio::fs::File) -> Blob {
 impl BlobStore for CachedBlobs {
     /// Stores the blob, then keeps the local file's bytes here too: the requests that follow a
     /// fetch are served from them instead of reading back what was just written.
-    async fn put(&self, blob: &BlobRef, file: &Path) -> Result<(), StoreError> {
-        self.inner.put(blob, file).await?;
+    async fn put(&self, blob: &BlobRef, file: &Path) -> Result<Put, StoreError> {
+        let put = self.inner.put(blob, file).await?;
         if blob.size <= self.memory_max {
             if let Ok(bytes) = tokio::fs::read(file).await
                 && bytes.len() as u64 == blob.size
@@ -93,7 +94,7 @@ impl BlobStore for CachedBlobs {
         {
             tracing::warn!(error = %e, "could not keep the stored zip in the disk cache");
         }
-        Ok(())
+        Ok(put)
     }
 
     async fn open(&self, blob: &BlobRef) -> Result<Blob, StoreError> {
@@ -128,5 +129,30 @@ impl BlobStore for CachedBlobs {
     async fn delete(&self, blob: &BlobRef) -> Result<(), StoreError> {
         self.small.invalidate(&blob.sha256);
         self.inner.delete(blob).await
+    }
+
+    async fn contains(&self, blob: &BlobRef) -> Result<bool, StoreError> {
+        self.inner.contains(blob).await
+    }
+
+    fn list(&self) -> BlobList {
+        self.inner.list()
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.inner.ping().await
+    }
+
+    /// Always the backend's own URL: a redirect never points at a replica's cache.
+    async fn presign(
+        &self,
+        blob: &BlobRef,
+        ttl: std::time::Duration,
+    ) -> Result<Option<String>, StoreError> {
+        self.inner.presign(blob, ttl).await
+    }
+
+    fn describe(&self) -> String {
+        self.inner.describe()
     }
 }

@@ -1,6 +1,8 @@
-//! The command line: `serve`, `migrate`, `token` for client tokens, and `mod` for module zips.
+//! The command line: `serve`, `migrate`, `token` for client tokens, `mod` for module zips, `blobs`
+//! for moving zips between blob stores, and the administration commands.
 
 mod admin;
+mod blobs;
 mod modzip;
 mod token;
 
@@ -61,6 +63,13 @@ enum Command {
         #[command(flatten)]
         args: admin::ExportArgs,
     },
+    /// Zips in their blob store: migrate to another, garbage-collect, verify.
+    Blobs {
+        #[command(flatten)]
+        config: ConfigArg,
+        #[command(subcommand)]
+        command: blobs::BlobsCommand,
+    },
     /// Load a GOPROXY tree or tarball into the store, verifying every zip.
     Import {
         #[command(flatten)]
@@ -112,6 +121,9 @@ pub fn run() -> ExitCode {
         Command::Export { config, args } => Settings::load(config.config.as_deref())
             .map_err(anyhow::Error::from)
             .and_then(|s| admin::export(s, args)),
+        Command::Blobs { config, command } => Settings::load(config.config.as_deref())
+            .map_err(anyhow::Error::from)
+            .and_then(|s| blobs::run(s, command)),
         Command::Import { config, args } => Settings::load(config.config.as_deref())
             .map_err(anyhow::Error::from)
             .and_then(|s| admin::import(s, args)),

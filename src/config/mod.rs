@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
+
+use crate::store::object::BlobLocation;
 use serde::Deserialize;
 
 pub mod net;
@@ -44,6 +46,21 @@ pub struct Settings {
     /// Seconds in-flight requests get to finish on shutdown.
     pub shutdown_grace_secs: u64,
     pub admin: AdminSettings,
+    pub blobs: BlobSettings,
+}
+
+/// Where zips are kept, and how they are served.
+#[derive(Debug, Deserialize)]
+pub struct BlobSettings {
+    /// `database` (the default: the database's own tables), `s3://bucket/prefix` (credentials,
+    /// region and endpoint from the standard `AWS_*` variables) or `file:///path` (a shared
+    /// volume).
+    pub url: String,
+    /// Answer zip requests with a 307 to a presigned URL of the object store, so zip bytes never
+    /// pass through agora (S3 only). `.info`, `.mod` and `list` are always served by agora.
+    pub redirect: bool,
+    /// How long a presigned URL stays valid.
+    pub redirect_ttl_secs: u64,
 }
 
 /// Publishing and administration (`/admin/…`, `PUT` of module zips, `/catalog`).
@@ -263,6 +280,8 @@ pub enum SettingsError {
         "configuration: database_url must start with postgres:// or sqlite:// (got scheme {0:?})"
     )]
     DatabaseScheme(String),
+    #[error("configuration: {0}")]
+    Blobs(String),
 }
 
 /// Where the settings come from; tests pass the environment explicitly.
@@ -335,7 +354,10 @@ impl Settings {
             .set_default("admin.max_publish_bytes", gomod::zip::MAX_ZIP_FILE)?
             .set_default("admin.usage_flush_secs", 60)?
             .set_default("admin.publish_patterns", "")?
-            .set_default("admin.publish_read_timeout_secs", 30)?;
+            .set_default("admin.publish_read_timeout_secs", 30)?
+            .set_default("blobs.url", "database")?
+            .set_default("blobs.redirect", false)?
+            .set_default("blobs.redirect_ttl_secs", 300)?;
         if let Some(file) = sources.file {
             builder = builder.add_source(config::File::from(file).required(true));
         }
@@ -351,7 +373,23 @@ impl Settings {
 
     fn validate(&self) -> Result<(), SettingsError> {
         self.database_kind()?;
+        let blobs = self.blob_location()?;
+        if self.blobs.redirect && !matches!(blobs, BlobLocation::S3 { .. }) {
+            return Err(SettingsError::Blobs(
+                "blobs.redirect needs an s3:// blobs.url (only an object store can presign URLs)"
+                    .into(),
+            ));
+        }
+        if self.blobs.redirect && !(1..=7 * 24 * 3600).contains(&self.blobs.redirect_ttl_secs) {
+            return Err(SettingsError::Blobs(
+                "blobs.redirect_ttl_secs must be between 1 and 604800 (S3's limit)".into(),
+            ));
+        }
         Ok(())
+    }
+
+    pub fn blob_location(&self) -> Result<BlobLocation, SettingsError> {
+        BlobLocation::parse(&self.blobs.url).map_err(SettingsError::Blobs)
     }
 
     /// The modules `PUT` may publish: `admin.publish_patterns`, else the `private` patterns.

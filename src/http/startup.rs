@@ -14,7 +14,7 @@ use super::span::RequestSpan;
 use crate::app::{App, store_options};
 use crate::auth;
 use crate::config::Settings;
-use crate::store::{AdminStore, Database, Stores};
+use crate::store::{AdminStore, BlobStore, Database, Stores};
 
 /// How long start-up waits for the database's connections to open ahead of use.
 const WARM_WITHIN: std::time::Duration = std::time::Duration::from_secs(5);
@@ -45,6 +45,7 @@ impl Application {
         let publisher = web::Data::new(app.publisher.clone());
         let admin: web::Data<Arc<dyn AdminStore>> = web::Data::new(app.stores.admin.clone());
         let database: web::Data<Arc<dyn Database>> = web::Data::new(app.stores.database.clone());
+        let blobs: web::Data<Arc<dyn BlobStore>> = web::Data::new(app.stores.blobs.clone());
         let readiness = web::Data::new(ReadinessTimeout(app.readiness_timeout));
         let admin_enabled = app.admin_enabled;
         let listener = TcpListener::bind(&settings.listen)
@@ -58,6 +59,7 @@ impl Application {
                 .app_data(sumdb.clone())
                 .app_data(authenticator.clone())
                 .app_data(publisher.clone())
+                .app_data(blobs.clone())
                 .app_data(admin.clone())
                 .app_data(database.clone())
                 .app_data(readiness.clone())

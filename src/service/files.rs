@@ -85,6 +85,11 @@ impl ProxyService {
             Located::Fetching(_) => return Err(wrong_part()),
             Located::Elsewhere(url) => return Ok(Reply::Redirect(url)),
         };
+        if let Some(ttl) = self.zip_redirect
+            && let Some(url) = self.blobs.presign(&stored.zip, ttl).await?
+        {
+            return Ok(Reply::Redirect(url));
+        }
         let blob = self.blobs.open(&stored.zip).await?;
         let answer = ZipAnswer {
             size: blob.size,

@@ -82,6 +82,9 @@ pub struct Parts {
     pub rules: Arc<LiveRules>,
     pub hidden: HiddenVersions,
     pub usage: UsageRecorder,
+    /// Stored zips are answered with a redirect to a URL presigned for this long (object store
+    /// only); `None` streams them through the replica.
+    pub zip_redirect: Option<std::time::Duration>,
 }
 
 pub struct ProxyService {
@@ -94,6 +97,7 @@ pub struct ProxyService {
     rules: Arc<LiveRules>,
     hidden: HiddenVersions,
     usage: UsageRecorder,
+    zip_redirect: Option<std::time::Duration>,
 }
 
 impl ProxyService {
@@ -101,6 +105,7 @@ impl ProxyService {
         Self {
             versions: parts.versions,
             blobs: parts.blobs,
+            zip_redirect: parts.zip_redirect,
             upstream: parts.upstream,
             fetcher: parts.fetcher,
             lists: parts.lists,

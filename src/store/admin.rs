@@ -62,6 +62,8 @@ pub struct AuditEntry {
 pub trait AdminStore: Send + Sync {
     /// Every hidden version (hiding is a rare, manual act: there are few).
     async fn hidden(&self) -> Result<Vec<Hidden>, StoreError>;
+    /// Every blob a version row names, once each (for `agora blobs`).
+    async fn blob_refs(&self) -> Result<Vec<super::BlobRef>, StoreError>;
     /// Stored versions with what administration needs to know of them.
     async fn catalog(&self, query: &CatalogQuery<'_>) -> Result<Vec<VersionRow>, StoreError>;
     /// Visible versions, ordered by id, after `after_id`: the public catalog's page, read

@@ -4,6 +4,7 @@
 
 use std::path::Path;
 use std::pin::Pin;
+use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -19,6 +20,25 @@ pub struct BlobRef {
 }
 
 pub type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, StoreError>> + Send>>;
+
+/// What a put did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Put {
+    /// The bytes were written.
+    Written,
+    /// The blob was stored already; nothing was sent.
+    Existed,
+}
+
+/// A blob as a listing sees it: its address and when it was stored.
+#[derive(Debug, Clone)]
+pub struct ListedBlob {
+    pub blob: BlobRef,
+    pub created: SystemTime,
+}
+
+/// Every stored blob, in no particular order, read page by page.
+pub type BlobList = Pin<Box<dyn Stream<Item = Result<ListedBlob, StoreError>> + Send>>;
 
 /// An opened blob.
 pub struct Blob {
@@ -47,11 +67,27 @@ impl Blob {
 pub trait BlobStore: Send + Sync {
     /// Stores `file`, whose sha256 and size the caller computed, under its address. Storing the
     /// same blob again changes nothing. When it returns, the blob is durable.
-    async fn put(&self, blob: &BlobRef, file: &Path) -> Result<(), StoreError>;
+    async fn put(&self, blob: &BlobRef, file: &Path) -> Result<Put, StoreError>;
     /// The blob's bytes; [`StoreError::MissingBlob`] when it is not stored.
     async fn open(&self, blob: &BlobRef) -> Result<Blob, StoreError>;
     /// Removes a blob no version names any more.
     async fn delete(&self, blob: &BlobRef) -> Result<(), StoreError>;
+    /// Whether the blob is stored whole.
+    async fn contains(&self, blob: &BlobRef) -> Result<bool, StoreError>;
+    /// Every stored blob (for `agora blobs`).
+    fn list(&self) -> BlobList;
+    /// Reachable, for readiness. The database's blobs answer with the database.
+    async fn ping(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+    /// A URL that serves the blob for `ttl` without agora, when the backend can make one.
+    async fn presign(&self, _blob: &BlobRef, _ttl: Duration) -> Result<Option<String>, StoreError> {
+        Ok(None)
+    }
+    /// Where the blobs are, for logs and reports (`database`, `s3://bucket/prefix`, …).
+    fn describe(&self) -> String {
+        "database".to_string()
+    }
 }
 
 /// Reads a file to store in [`super::CHUNK_SIZE`] pieces: one chunk in memory at a time.
@@ -153,6 +189,51 @@ where
         .buffered(2);
     Box::pin(futures::stream::iter(head).chain(rest))
 }
+
+/// Rows of a blob listing: sha256, size, seconds since the epoch it was stored.
+pub(crate) type BlobRow = (String, i64, i64);
+
+/// Blobs listed a page at a time in address order, `page(after)` each (the rows after that
+/// address), so a listing of millions holds one page.
+pub(crate) fn paged_list<F, Fut>(page: F) -> BlobList
+where
+    F: Fn(String) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Result<Vec<BlobRow>, StoreError>> + Send + 'static,
+{
+    use futures::{StreamExt, TryStreamExt};
+    let pages = futures::stream::try_unfold(Some(String::new()), move |after| {
+        let next = after.map(&page);
+        async move {
+            let Some(next) = next else {
+                return Ok::<_, StoreError>(None);
+            };
+            let rows = next.await?;
+            let last = (rows.len() >= LIST_PAGE as usize)
+                .then(|| rows.last().map(|r| r.0.clone()))
+                .flatten();
+            Ok(Some((rows, last)))
+        }
+    });
+    Box::pin(
+        pages
+            .map_ok(|rows| {
+                futures::stream::iter(rows.into_iter().map(|(sha256, size, secs)| {
+                    Ok(ListedBlob {
+                        blob: BlobRef {
+                            sha256,
+                            size: size.max(0) as u64,
+                        },
+                        created: SystemTime::UNIX_EPOCH + Duration::from_secs(secs.max(0) as u64),
+                    })
+                }))
+            })
+            .try_flatten()
+            .boxed(),
+    )
+}
+
+/// Rows per page of a database listing.
+pub(crate) const LIST_PAGE: i64 = 500;
 
 /// How many chunks a zip of `size` bytes is stored in.
 pub fn chunk_count(size: u64) -> u32 {

@@ -12,6 +12,8 @@ pub mod admin;
 pub mod blobs;
 pub mod database;
 pub mod locks;
+pub mod metered;
+pub mod object;
 pub mod postgres;
 pub mod sqlite;
 pub mod sumdb;
@@ -24,7 +26,7 @@ use std::time::Duration;
 use secrecy::{ExposeSecret, SecretString};
 
 pub use admin::{AdminStore, AuditEntry, CatalogQuery, CatalogRow, Hidden, VersionRow};
-pub use blobs::{Blob, BlobBody, BlobRef, BlobStore, ByteStream};
+pub use blobs::{Blob, BlobBody, BlobList, BlobRef, BlobStore, ByteStream, ListedBlob, Put};
 pub use database::{Database, PoolStats};
 pub use locks::{FetchLock, LockService};
 pub use sumdb::SumdbCache;
@@ -33,8 +35,8 @@ pub use versions::{Inserted, NewVersion, StoredVersion, VersionStore};
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
-    /// The database cannot be reached or is overloaded: worth retrying.
-    #[error("database unavailable: {0}")]
+    /// The database or the blob store cannot be reached or is overloaded: worth retrying.
+    #[error("store unavailable: {0}")]
     Unavailable(String),
     #[error("database error: {0}")]
     Database(String),
@@ -78,6 +80,8 @@ pub struct StoreOptions {
     pub acquire_timeout: Duration,
     /// How long readiness waits for its own connection.
     pub readiness_timeout: Duration,
+    /// Where zips are kept: the database (default) or an object store.
+    pub blobs: object::BlobLocation,
 }
 
 /// One store of each kind, all backed by the same database unless composed otherwise (blobs may
@@ -118,16 +122,38 @@ impl Stores {
         }
     }
 
-    /// Connects to the database the URL names.
+    /// Connects to the database the URL names, with zips where `options.blobs` says.
     pub async fn connect(options: &StoreOptions) -> Result<Self, StoreError> {
         let url = options.url.expose_secret();
         let scheme = url.split_once("://").map(|(s, _)| s).unwrap_or("");
-        match scheme {
-            "postgres" | "postgresql" => Ok(Self::of(postgres::PgStore::connect(options)?)),
-            "sqlite" => Ok(Self::of(sqlite::SqliteStore::connect(options).await?)),
-            other => Err(StoreError::Database(format!(
-                "database_url must start with postgres:// or sqlite:// (got scheme {other:?})"
-            ))),
+        let stores = match scheme {
+            "postgres" | "postgresql" => Self::of(postgres::PgStore::connect(options)?),
+            "sqlite" => Self::of(sqlite::SqliteStore::connect(options).await?),
+            other => {
+                return Err(StoreError::Database(format!(
+                    "database_url must start with postgres:// or sqlite:// (got scheme {other:?})"
+                )));
+            }
+        };
+        Ok(match &options.blobs {
+            object::BlobLocation::Database => stores.metered(),
+            elsewhere => stores.with_blobs(Arc::new(object::ObjectBlobs::open(
+                elsewhere,
+                object::ObjectBlobs::aws_env(),
+            )?)),
+        })
+    }
+
+    /// These stores with zips kept in `blobs` (the database's stores must have been told, so
+    /// they do not look for blobs in their own tables).
+    pub fn with_blobs(self, blobs: Arc<dyn BlobStore>) -> Self {
+        Self { blobs, ..self }.metered()
+    }
+
+    fn metered(self) -> Self {
+        Self {
+            blobs: Arc::new(metered::Metered(self.blobs.clone())),
+            ..self
         }
     }
 }

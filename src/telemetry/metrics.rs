@@ -25,6 +25,14 @@ pub struct Metrics {
     /// git processes running now (direct mode).
     pub git_processes: IntGauge,
     pub upstream_request_seconds: HistogramVec,
+    /// Blob store operations (`put`, `get`, `presign`) by outcome (`ok`, `missing`, `error`).
+    pub blob_ops: IntCounterVec,
+    /// Time per blob store operation (for `get`, until the first byte can be read).
+    pub blob_op_seconds: HistogramVec,
+    /// Zips written to the blob store (a put of a stored zip writes nothing).
+    pub blob_uploads: IntCounter,
+    /// Zip bytes written to the blob store.
+    pub blob_bytes_put: IntCounter,
     /// Checksum database answers by kind (`lookup`, `tile`) and result (`hit`, `miss`,
     /// `not_found`, `private`).
     pub sumdb: IntCounterVec,
@@ -90,6 +98,23 @@ fn build() -> Result<Metrics, prometheus::Error> {
         .buckets(vec![0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0]),
         &["kind"],
     )?;
+    let blob_ops = IntCounterVec::new(
+        Opts::new("blob_operations_total", "Blob store operations by outcome"),
+        &["op", "outcome"],
+    )?;
+    let blob_op_seconds = HistogramVec::new(
+        HistogramOpts::new(
+            "blob_operation_duration_seconds",
+            "Blob store operations (get: until the first byte)",
+        )
+        .buckets(vec![0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 30.0]),
+        &["op"],
+    )?;
+    let blob_uploads = IntCounter::new("blob_uploads_total", "Zips written to the blob store")?;
+    let blob_bytes_put = IntCounter::new(
+        "blob_bytes_put_total",
+        "Zip bytes written to the blob store",
+    )?;
     let sumdb = IntCounterVec::new(
         Opts::new(
             "sumdb_requests_total",
@@ -116,6 +141,10 @@ fn build() -> Result<Metrics, prometheus::Error> {
     registry.register(Box::new(db_connections.clone()))?;
     registry.register(Box::new(git_processes.clone()))?;
     registry.register(Box::new(upstream_request_seconds.clone()))?;
+    registry.register(Box::new(blob_ops.clone()))?;
+    registry.register(Box::new(blob_op_seconds.clone()))?;
+    registry.register(Box::new(blob_uploads.clone()))?;
+    registry.register(Box::new(blob_bytes_put.clone()))?;
     Ok(Metrics {
         registry,
         requests,
@@ -128,6 +157,10 @@ fn build() -> Result<Metrics, prometheus::Error> {
         db_connections,
         git_processes,
         upstream_request_seconds,
+        blob_ops,
+        blob_op_seconds,
+        blob_uploads,
+        blob_bytes_put,
         sumdb,
         sumdb_verifications,
     })

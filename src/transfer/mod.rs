@@ -4,6 +4,7 @@
 //! The tree is the layout the go command reads from a `file://` GOPROXY and writes to its own
 //! module cache: `<escaped path>/@v/{list, V.info, V.mod, V.zip, V.ziphash}`.
 
+pub mod blobs;
 pub mod export;
 pub mod import;
 

@@ -13,7 +13,7 @@ use bytes::Bytes;
 use crate::fixture::go_fixture;
 use crate::helpers::{TestApp, esc, pg_store, spawn_app};
 use crate::upstream::{Fault, TestUpstream};
-use agora::store::{Blob, BlobRef, BlobStore, StoreError, Stores};
+use agora::store::{Blob, BlobList, BlobRef, BlobStore, Put, StoreError, Stores};
 
 const CAPS: &str = "github.com/Agora-Test/Caps";
 
@@ -86,7 +86,7 @@ struct FailingBlobs {
 
 #[async_trait]
 impl BlobStore for FailingBlobs {
-    async fn put(&self, blob: &BlobRef, file: &Path) -> Result<(), StoreError> {
+    async fn put(&self, blob: &BlobRef, file: &Path) -> Result<Put, StoreError> {
         let left = self.failures.load(Ordering::SeqCst);
         if left > 0 {
             self.failures.store(left - 1, Ordering::SeqCst);
@@ -103,6 +103,14 @@ impl BlobStore for FailingBlobs {
 
     async fn delete(&self, blob: &BlobRef) -> Result<(), StoreError> {
         self.inner.delete(blob).await
+    }
+
+    async fn contains(&self, blob: &BlobRef) -> Result<bool, StoreError> {
+        self.inner.contains(blob).await
+    }
+
+    fn list(&self) -> BlobList {
+        self.inner.list()
     }
 }
 

@@ -203,6 +203,15 @@ pub fn pg_store(pool: sqlx::PgPool) -> Stores {
     Stores::of(agora::store::postgres::PgStore::from_pool(pool))
 }
 
+/// PostgreSQL for everything but zips, which `blobs` keeps.
+pub fn pg_store_with_blobs(
+    pool: sqlx::PgPool,
+    blobs: std::sync::Arc<dyn agora::store::BlobStore>,
+) -> Stores {
+    Stores::of(agora::store::postgres::PgStore::from_pool(pool).with_blobs_elsewhere())
+        .with_blobs(blobs)
+}
+
 pub async fn sqlite_store(pool: sqlx::SqlitePool) -> Stores {
     // The store reopens the file in WAL mode. A WAL left by an earlier run of this test (sqlx
     // removes only the database file) must not be replayed onto this new database.

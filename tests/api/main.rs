@@ -15,6 +15,7 @@ mod policy_hook;
 mod protocol;
 mod publish;
 mod replicas;
+mod s3;
 mod scripted;
 mod security_bounds;
 mod security_direct;

@@ -5,8 +5,8 @@ use std::time::Duration;
 use futures::TryStreamExt;
 
 use agora::store::{
-    AuditEntry, BlobRef, CHUNK_SIZE, CatalogQuery, Hidden, Inserted, NewToken, NewVersion,
-    StoreError, Stores,
+    AuditEntry, BlobRef, CHUNK_SIZE, CatalogQuery, Hidden, Inserted, ListedBlob, NewToken,
+    NewVersion, Put, StoreError, Stores,
 };
 use gomod::module::ModulePath;
 use gomod::version::Version;
@@ -40,6 +40,47 @@ on_both_stores! {
     concurrent_writes => super::concurrent_writes,
 }
 
+/// The blob contract on the blob stores that are not the database: files and S3.
+mod object_blob_store {
+    use std::sync::Arc;
+
+    use agora::store::object::{BlobLocation, ObjectBlobs};
+
+    #[sqlx::test(migrations = "migrations/postgres")]
+    async fn file(pool: sqlx::PgPool) {
+        let dir = tempfile::tempdir().expect("tmp");
+        let location = BlobLocation::File(dir.path().join("zips"));
+        let blobs = Arc::new(ObjectBlobs::open(&location, []).expect("open"));
+        super::blobs(crate::helpers::pg_store_with_blobs(pool, blobs)).await;
+    }
+
+    #[sqlx::test(migrations = "migrations/postgres")]
+    async fn s3(pool: sqlx::PgPool) {
+        let s3 = crate::s3::S3Server::start().await;
+        let stores = crate::helpers::pg_store_with_blobs(pool, s3.blobs("contract"));
+        super::blobs(stores.clone()).await;
+        // Presigned URLs serve the bytes without agora, and only for a while.
+        let dir = tempfile::tempdir().expect("tmp");
+        let (path, data, blob) = super::zip_file(dir.path(), "signed.zip", 70_000);
+        stores.blobs.put(&blob, &path).await.expect("put");
+        let url = stores
+            .blobs
+            .presign(&blob, std::time::Duration::from_secs(60))
+            .await
+            .expect("presign")
+            .expect("S3 presigns");
+        let client = crate::helpers::client();
+        let resp = client.get(&url).send().await.expect("get presigned");
+        assert_eq!(resp.status().as_u16(), 200);
+        assert_eq!(resp.bytes().await.expect("body").as_ref(), data.as_slice());
+        // Tampered with, it is refused.
+        let tampered = url.replace("X-Amz-Expires=60", "X-Amz-Expires=6000");
+        assert_ne!(tampered, url);
+        let resp = client.get(&tampered).send().await.expect("get tampered");
+        assert_eq!(resp.status().as_u16(), 403);
+    }
+}
+
 /// A zip of `size` bytes (a pattern, so chunk order matters) in `dir`, and its address.
 fn zip_file(
     dir: &std::path::Path,
@@ -71,6 +112,7 @@ async fn read(stores: &Stores, blob: &BlobRef) -> Result<Vec<u8>, StoreError> {
 
 async fn blobs(stores: Stores) {
     let dir = tempfile::tempdir().expect("tmp");
+    let mut put = Vec::new();
     // Sizes around chunk and read boundaries, including empty.
     for (i, size) in [
         0usize,
@@ -85,16 +127,35 @@ async fn blobs(stores: Stores) {
     .enumerate()
     {
         let (path, data, blob) = zip_file(dir.path(), &format!("{i}.zip"), size);
-        stores.blobs.put(&blob, &path).await.expect("put");
+        assert!(!stores.blobs.contains(&blob).await.expect("contains"));
+        assert_eq!(
+            stores.blobs.put(&blob, &path).await.expect("put"),
+            Put::Written
+        );
+        assert!(stores.blobs.contains(&blob).await.expect("contains"));
         assert_eq!(
             read(&stores, &blob).await.expect("read"),
             data,
             "size {size}"
         );
         // Putting it again changes nothing.
-        stores.blobs.put(&blob, &path).await.expect("put again");
+        assert_eq!(
+            stores.blobs.put(&blob, &path).await.expect("put again"),
+            Put::Existed
+        );
         assert_eq!(read(&stores, &blob).await.expect("read"), data);
+        put.push(blob);
     }
+    // Listed once each, with their sizes, as stored just now.
+    let mut listed: Vec<ListedBlob> = stores.blobs.list().try_collect().await.expect("list");
+    listed.sort_by(|a, b| a.blob.sha256.cmp(&b.blob.sha256));
+    put.sort_by(|a, b| a.sha256.cmp(&b.sha256));
+    assert_eq!(
+        listed.iter().map(|l| l.blob.clone()).collect::<Vec<_>>(),
+        put
+    );
+    let hour_ago = std::time::SystemTime::now() - Duration::from_secs(3600);
+    assert!(listed.iter().all(|l| l.created > hour_ago), "{listed:?}");
     // A file whose size disagrees with what was declared is refused whole.
     let (path, _, mut blob) = zip_file(dir.path(), "lying.zip", CHUNK_SIZE + 1);
     blob.size = 3;
@@ -125,6 +186,11 @@ async fn blobs(stores: Stores) {
         stores.blobs.open(&blob).await.err(),
         Some(StoreError::MissingBlob(_))
     ));
+    assert!(!stores.blobs.contains(&blob).await.expect("contains"));
+    let listed: Vec<ListedBlob> = stores.blobs.list().try_collect().await.expect("list");
+    assert_eq!(listed.len(), put.len());
+    // Ready when reachable.
+    stores.blobs.ping().await.expect("ping");
 }
 
 fn new_version<'a>(

@@ -1,11 +1,11 @@
-//! The process and its database: `/healthz`, `/readyz`, `/metrics`, `/version`.
+//! The process, its database and its blob store: `/healthz`, `/readyz`, `/metrics`, `/version`.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::{HttpResponse, web};
 
-use crate::store::Database;
+use crate::store::{BlobStore, Database};
 use crate::telemetry::metrics::METRICS;
 
 /// How long `/readyz` may take: shorter than the readiness probe's own timeout.
@@ -19,15 +19,18 @@ pub async fn healthz() -> HttpResponse {
         .body("ok\n")
 }
 
-/// The database answers (through its own small pool) and its schema is current, within the
-/// readiness timeout. Why not is logged, never told: strangers may ask.
+/// The database answers (through its own small pool) and its schema is current, and the blob
+/// store answers, within the readiness timeout. Why not is logged, never told: strangers may ask.
 pub async fn readyz(
     database: web::Data<Arc<dyn Database>>,
+    blobs: web::Data<Arc<dyn BlobStore>>,
     timeout: web::Data<ReadinessTimeout>,
 ) -> HttpResponse {
     let limit = timeout.0;
     let check = async {
-        database.ping().await.map_err(|e| e.to_string())?;
+        let (db, blobs) = tokio::join!(database.ping(), blobs.ping());
+        db.map_err(|e| e.to_string())?;
+        blobs.map_err(|e| e.to_string())?;
         match database.migrations_current().await {
             Ok(true) => Ok(()),
             Ok(false) => {
@@ -38,7 +41,11 @@ pub async fn readyz(
     };
     let verdict = tokio::time::timeout(limit, check)
         .await
-        .unwrap_or_else(|_| Err(format!("the database did not answer within {limit:?}")));
+        .unwrap_or_else(|_| {
+            Err(format!(
+                "the database or the blob store did not answer within {limit:?}"
+            ))
+        });
     match verdict {
         Ok(()) => HttpResponse::Ok()
             .content_type("text/plain; charset=utf-8")
@@ -47,7 +54,7 @@ pub async fn readyz(
             tracing::warn!(reason = %crate::redact::redact(&reason), "not ready");
             HttpResponse::ServiceUnavailable()
                 .content_type("text/plain; charset=utf-8")
-                .body("not ready: the database is unreachable or its migrations are not current (see the server log)\n")
+                .body("not ready: the database or the blob store is unreachable, or migrations are not current (see the server log)\n")
         }
     }
 }

@@ -19,6 +19,19 @@ impl AdminStore for PgStore {
         .await?)
     }
 
+    async fn blob_refs(&self) -> Result<Vec<crate::store::BlobRef>, StoreError> {
+        let rows = sqlx::query!("SELECT DISTINCT zip_sha256, zip_size FROM versions")
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| crate::store::BlobRef {
+                sha256: r.zip_sha256,
+                size: r.zip_size.max(0) as u64,
+            })
+            .collect())
+    }
+
     async fn catalog_page(&self, after_id: i64, limit: i64) -> Result<Vec<CatalogRow>, StoreError> {
         Ok(sqlx::query_as!(
             CatalogRow,

@@ -5,7 +5,9 @@ use std::path::Path;
 use async_trait::async_trait;
 
 use super::PgStore;
-use crate::store::blobs::{ChunkReader, chunk_count, slice_stream};
+use crate::store::blobs::{
+    BlobList, ChunkReader, LIST_PAGE, Put, chunk_count, paged_list, slice_stream,
+};
 use crate::store::{Blob, BlobBody, BlobRef, BlobStore, StoreError};
 
 /// Bytes per read when serving: an eighth of a stored chunk, so a response holds little and no
@@ -15,7 +17,7 @@ const READ_SIZE: usize = 128 << 10;
 
 #[async_trait]
 impl BlobStore for PgStore {
-    async fn put(&self, blob: &BlobRef, file: &Path) -> Result<(), StoreError> {
+    async fn put(&self, blob: &BlobRef, file: &Path) -> Result<Put, StoreError> {
         let mut tx = self.fill_pool.begin().await?;
         let new = sqlx::query_scalar!(
             r#"INSERT INTO blobs (sha256, size) VALUES ($1, $2)
@@ -28,7 +30,7 @@ impl BlobStore for PgStore {
         if new.is_none() {
             // Content-addressed: what is stored under this address is these bytes.
             tx.rollback().await?;
-            return Ok(());
+            return Ok(Put::Existed);
         }
         let mut chunks = ChunkReader::open(file).await?;
         let mut count = 0u32;
@@ -52,7 +54,7 @@ impl BlobStore for PgStore {
             )));
         }
         tx.commit().await?;
-        Ok(())
+        Ok(Put::Written)
     }
 
     async fn open(&self, blob: &BlobRef) -> Result<Blob, StoreError> {
@@ -90,6 +92,35 @@ impl BlobStore for PgStore {
         Ok(Blob {
             size: blob.size,
             body: BlobBody::Stream(stream),
+        })
+    }
+
+    async fn contains(&self, blob: &BlobRef) -> Result<bool, StoreError> {
+        // A blob's row and its chunks commit together.
+        let size = sqlx::query_scalar!("SELECT size FROM blobs WHERE sha256 = $1", blob.sha256)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(size == Some(blob.size as i64))
+    }
+
+    fn list(&self) -> BlobList {
+        let pool = self.pool.clone();
+        paged_list(move |after| {
+            let pool = pool.clone();
+            async move {
+                let rows = sqlx::query!(
+                    r#"SELECT sha256, size, extract(epoch FROM created_at)::bigint AS "created!"
+                       FROM blobs WHERE sha256 > $1 ORDER BY sha256 LIMIT $2"#,
+                    after,
+                    LIST_PAGE
+                )
+                .fetch_all(&pool)
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|r| (r.sha256, r.size, r.created))
+                    .collect())
+            }
         })
     }
 

@@ -31,6 +31,9 @@ pub struct PgStore {
     /// Sessions for the fetch locks (advisory locks are per session), apart from the others so a
     /// lock is never taken on a connection that serves queries.
     lock_pool: PgPool,
+    /// Zips live in this database's `blobs` table, so a version row may name only a blob found
+    /// there; false when another store holds them (and proved each durable before the row).
+    blobs_here: bool,
 }
 
 impl PgStore {
@@ -59,6 +62,7 @@ impl PgStore {
             fill_pool,
             ready_pool,
             lock_pool,
+            blobs_here: options.blobs.is_database(),
         })
     }
 
@@ -70,7 +74,14 @@ impl PgStore {
             ready_pool: pool.clone(),
             lock_pool: lock_pool(4, Duration::from_secs(30), options),
             pool,
+            blobs_here: true,
         }
+    }
+
+    /// Zips are kept by another blob store (tests compose stores by hand).
+    pub fn with_blobs_elsewhere(mut self) -> Self {
+        self.blobs_here = false;
+        self
     }
 }
 

@@ -59,6 +59,20 @@ impl AdminStore for SqliteStore {
             .collect())
     }
 
+    async fn blob_refs(&self) -> Result<Vec<crate::store::BlobRef>, StoreError> {
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as("SELECT DISTINCT zip_sha256, zip_size FROM versions")
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(sha256, size)| crate::store::BlobRef {
+                sha256,
+                size: size.max(0) as u64,
+            })
+            .collect())
+    }
+
     async fn catalog_page(&self, after_id: i64, limit: i64) -> Result<Vec<CatalogRow>, StoreError> {
         let rows: Vec<(i64, String, String)> = sqlx::query_as(
             "SELECT v.id, m.path, v.version

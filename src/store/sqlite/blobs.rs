@@ -5,12 +5,14 @@ use std::path::Path;
 use async_trait::async_trait;
 
 use super::SqliteStore;
-use crate::store::blobs::{ChunkReader, chunk_count, slice_stream};
+use crate::store::blobs::{
+    BlobList, ChunkReader, LIST_PAGE, Put, chunk_count, paged_list, slice_stream,
+};
 use crate::store::{Blob, BlobBody, BlobRef, BlobStore, CHUNK_SIZE, StoreError};
 
 #[async_trait]
 impl BlobStore for SqliteStore {
-    async fn put(&self, blob: &BlobRef, file: &Path) -> Result<(), StoreError> {
+    async fn put(&self, blob: &BlobRef, file: &Path) -> Result<Put, StoreError> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let new = sqlx::query(
             "INSERT INTO blobs (sha256, size) VALUES (?1, ?2) ON CONFLICT (sha256) DO NOTHING",
@@ -23,7 +25,7 @@ impl BlobStore for SqliteStore {
         if new == 0 {
             // Content-addressed: what is stored under this address is these bytes.
             tx.rollback().await?;
-            return Ok(());
+            return Ok(Put::Existed);
         }
         let mut chunks = ChunkReader::open(file).await?;
         let (mut count, mut written) = (0u32, 0u64);
@@ -44,7 +46,7 @@ impl BlobStore for SqliteStore {
             )));
         }
         tx.commit().await?;
-        Ok(())
+        Ok(Put::Written)
     }
 
     async fn open(&self, blob: &BlobRef) -> Result<Blob, StoreError> {
@@ -77,6 +79,31 @@ impl BlobStore for SqliteStore {
         Ok(Blob {
             size: blob.size,
             body: BlobBody::Stream(stream),
+        })
+    }
+
+    async fn contains(&self, blob: &BlobRef) -> Result<bool, StoreError> {
+        let size: Option<i64> = sqlx::query_scalar("SELECT size FROM blobs WHERE sha256 = ?1")
+            .bind(&blob.sha256)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(size == Some(blob.size as i64))
+    }
+
+    fn list(&self) -> BlobList {
+        let pool = self.pool.clone();
+        paged_list(move |after| {
+            let pool = pool.clone();
+            async move {
+                Ok(sqlx::query_as(
+                    "SELECT sha256, size, CAST(strftime('%s', created_at) AS INTEGER)
+                     FROM blobs WHERE sha256 > ?1 ORDER BY sha256 LIMIT ?2",
+                )
+                .bind(after)
+                .bind(LIST_PAGE)
+                .fetch_all(&pool)
+                .await?)
+            }
         })
     }
 

@@ -24,6 +24,8 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqli
 
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// Zips live in this file's `blobs` table (see the PostgreSQL store's field).
+    blobs_here: bool,
 }
 
 impl SqliteStore {
@@ -41,12 +43,24 @@ impl SqliteStore {
             .acquire_timeout(options.acquire_timeout)
             .connect_with(tuned(connect).create_if_missing(true))
             .await?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            blobs_here: options.blobs.is_database(),
+        })
     }
 
     /// A store over `pool` as it is (an in-memory database lives only as long as its pool).
     pub fn from_pool(pool: SqlitePool) -> Self {
-        Self { pool }
+        Self {
+            pool,
+            blobs_here: true,
+        }
+    }
+
+    /// Zips are kept by another blob store (tests compose stores by hand).
+    pub fn with_blobs_elsewhere(mut self) -> Self {
+        self.blobs_here = false;
+        self
     }
 
     /// The file database behind `pool` (a test's), opened again with the settings `connect`
@@ -62,6 +76,7 @@ impl SqliteStore {
             pool: SqlitePoolOptions::new()
                 .max_connections(pool.options().get_max_connections().clamp(2, 16))
                 .connect_lazy_with(options),
+            blobs_here: true,
         })
     }
 }
