@@ -603,6 +603,17 @@ def specific_all_features(r: Rendered) -> None:
                       cpod["containers"][0]["envFrom"][0]["configMapRef"]["name"],
                       env_of(cpod["containers"][0])["USER"]["value"], cpod["containers"][0]["securityContext"]),
                      (("agora-database", "database-url"), RELEASE, "retention-cronjob", container(r)["securityContext"])))
+    check(f"{L}: zips in S3 with redirects; endpoint, region and the keys' Secret reach the replicas and retention",
+          lambda: eq((cfg["AGORA_BLOBS__URL"], cfg["AGORA_BLOBS__REDIRECT"], cfg["AGORA_BLOBS__REDIRECT_TTL_SECS"],
+                      {k: (env_of(p["containers"][0]).get("AWS_ENDPOINT_URL", {}).get("value"),
+                           env_of(p["containers"][0]).get("AWS_REGION", {}).get("value"),
+                           {"secretRef": {"name": "agora-s3-keys"}} in p["containers"][0].get("envFrom", []))
+                       for k, p in pods.items() if k != "Job"}),
+                     ("s3://corp-go-zips/agora", "true", "120",
+                      {k: ("https://s3.eu-central-1.amazonaws.com", "eu-central-1", True) for k in ("Deployment", "CronJob")})))
+    check(f"{L}: the service account carries the IAM role annotation (web identity)",
+          lambda: eq(r.one("ServiceAccount")["metadata"]["annotations"]["eks.amazonaws.com/role-arn"],
+                     "arn:aws:iam::123456789012:role/agora-zips"))
     check(f"{L}: helm test lists the configured module, escaped",
           lambda: '"/github.com/!burnt!sushi/toml/@v/list"' in r.one("Pod")["spec"]["containers"][0]["command"][-1])
     check(f"{L}: ServiceMonitor and PrometheusRule both rendered",

@@ -5,7 +5,7 @@ use crate::fixture::{build_app_through, go_fixture};
 use crate::helpers::{TestApp, esc, pg_store, spawn_app, sqlite_store};
 use crate::upstream::TestUpstream;
 
-async fn build_through(app: &TestApp, upstream: &TestUpstream) {
+pub async fn build_through(app: &TestApp, upstream: &TestUpstream) {
     let goproxy = app.address.clone();
     let out = tokio::task::spawn_blocking(move || build_app_through(&goproxy))
         .await

@@ -10,6 +10,7 @@ mod faults;
 mod fetching;
 mod fixture;
 mod helpers;
+mod object_blobs;
 mod policy_e2e;
 mod policy_hook;
 mod protocol;

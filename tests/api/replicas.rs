@@ -137,7 +137,7 @@ async fn a_replica_killed_mid_fetch_is_taken_over(pool: sqlx::PgPool) {
     drop(b);
 }
 
-async fn wait_for(cond: impl Fn() -> bool) {
+pub async fn wait_for(cond: impl Fn() -> bool) {
     for _ in 0..400 {
         if cond() {
             return;

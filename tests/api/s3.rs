@@ -17,8 +17,6 @@ const SECRET_KEY: &str = "agora-test-secret-key";
 
 pub struct S3Server {
     child: Child,
-    /// Where s3s-fs listens.
-    pub port: u16,
     pub root: tempfile::TempDir,
     /// What clients connect to.
     pub relay: Relay,
@@ -77,12 +75,7 @@ impl S3Server {
         };
         std::thread::spawn(move || for _ in lines {});
         let relay = Relay::start(port).await;
-        Self {
-            child,
-            port,
-            root,
-            relay,
-        }
+        Self { child, root, relay }
     }
 
     /// The `AWS_*` settings that reach this server through the relay.
@@ -156,13 +149,18 @@ struct RelayState {
     bytes_in: AtomicU64,
     /// Incremented on every down, so open connections notice and close.
     epoch: AtomicU64,
+    /// Stall once clients have sent this many bytes.
+    stall_at: AtomicU64,
 }
 
 impl Relay {
     async fn start(target: u16) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("relay bind");
         let port = listener.local_addr().expect("addr").port();
-        let state = Arc::new(RelayState::default());
+        let state = Arc::new(RelayState {
+            stall_at: AtomicU64::new(u64::MAX),
+            ..Default::default()
+        });
         let st = state.clone();
         tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
@@ -197,13 +195,20 @@ impl Relay {
     }
 
     pub fn up(&self) {
+        self.state.stall_at.store(u64::MAX, Ordering::SeqCst);
         self.state.down.store(false, Ordering::SeqCst);
         self.state.stalled.store(false, Ordering::SeqCst);
     }
 
-    /// Holds every byte until `up`.
-    pub fn stall(&self) {
-        self.state.stalled.store(true, Ordering::SeqCst);
+    /// Lets `bytes` more bytes through from clients, then holds everything until `up`.
+    pub fn stall_after(&self, bytes: u64) {
+        let at = self.bytes_in() + bytes;
+        self.state.stall_at.store(at, Ordering::SeqCst);
+    }
+
+    /// Whether bytes are being held.
+    pub fn is_stalled(&self) -> bool {
+        self.state.stalled.load(Ordering::SeqCst)
     }
 
     pub fn bytes_in(&self) -> u64 {
@@ -232,6 +237,9 @@ async fn pump(
                 continue;
             }
         };
+        if inbound && st.bytes_in.load(Ordering::SeqCst) >= st.stall_at.load(Ordering::SeqCst) {
+            st.stalled.store(true, Ordering::SeqCst);
+        }
         while st.stalled.load(Ordering::SeqCst) {
             if st.epoch.load(Ordering::SeqCst) != epoch {
                 return;

@@ -118,6 +118,26 @@ database-url
       key: {{ include "agora.databaseSecretKey" . }}
 {{- end }}
 
+{{/* The object store's endpoint and region (AWS_*), when set. */}}
+{{- define "agora.objectStorageEnv" -}}
+{{- with .Values.objectStorage.endpoint }}
+- name: AWS_ENDPOINT_URL
+  value: {{ . | quote }}
+{{- end }}
+{{- with .Values.objectStorage.region }}
+- name: AWS_REGION
+  value: {{ . | quote }}
+{{- end }}
+{{- end }}
+
+{{/* The object store's keys, from a Secret, when one is named. */}}
+{{- define "agora.objectStorageEnvFrom" -}}
+{{- with .Values.objectStorage.existingSecret }}
+- secretRef:
+    name: {{ . }}
+{{- end }}
+{{- end }}
+
 {{/* Where the policy rules ConfigMap is mounted (a directory, so kubelet updates reach it). */}}
 {{- define "agora.policyDir" -}}/etc/agora/policy{{- end }}
 
