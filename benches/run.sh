@@ -4,7 +4,7 @@
 # (cold rows). Loopback only; every load run is bounded.
 #
 #   benches/run.sh                      all sections
-#   ONLY=cold,pgonly benches/run.sh     some of: warm pgonly rss cold scale
+#   ONLY=cold,pgonly benches/run.sh     some of: warm pgonly rss cold scale s3
 #   DURATION=8 CONNS=32 ROUNDS=3        seconds per load run, connections, cold rounds
 #   AGORA_BIN=path/to/agora             a binary built already (default: a release build)
 #
@@ -17,7 +17,7 @@ cd "$root"
 DURATION=${DURATION:-8}
 CONNS=${CONNS:-32}
 ROUNDS=${ROUNDS:-3}
-ONLY=${ONLY:-warm,pgonly,rss,cold,scale}
+ONLY=${ONLY:-warm,pgonly,rss,cold,scale,s3}
 on() { [[ ",$ONLY," == *",$1,"* ]]; }
 
 need() { command -v "$1" >/dev/null 2>&1 || { apt-get install -y -qq "$2" >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq "$2" >/dev/null; }; }; }
@@ -226,6 +226,54 @@ if on cold; then
   row "PostgreSQL store (runs: ${on_pg[*]})" "$s" "$p" "$(ratio "$p" "$s")" "<= 1.1x"
   q=$(median "${on_sqlite[@]}")
   row "SQLite store (runs: ${on_sqlite[*]}; straight: ${straight[*]})" "$s" "$q" "$(ratio "$q" "$s")" "<= 1.1x"
+fi
+
+if on s3; then
+  # Zips in a real S3 server (s3s-fs, as in the tests) on loopback.
+  s3s=$(scripts/ensure-s3.sh)
+  s3_port=$(free_port)
+  mkdir -p "$work/s3/bench"
+  "$s3s" --host 127.0.0.1 --port "$s3_port" --access-key BENCHKEY --secret-key bench-secret-key "$work/s3" \
+    >"$work/s3.log" 2>&1 &
+  pids+=("$!")
+  for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$s3_port/" && break; sleep 0.1; done
+  s3env=(AGORA_BLOBS__URL=s3://bench/zips AWS_ACCESS_KEY_ID=BENCHKEY AWS_SECRET_ACCESS_KEY=bench-secret-key
+    AWS_REGION=us-east-1 AWS_ENDPOINT_URL="http://127.0.0.1:$s3_port")
+  # 8 clients, 48 downloads of the 32 MiB zip, redirects followed: MiB/s.
+  pull() { # url
+    local t0 t1
+    t0=$(date +%s.%N)
+    seq 1 48 | xargs -P 8 -I{} curl -sS -f -L -o /dev/null "$1"
+    t1=$(date +%s.%N)
+    python3 -c "print(f'{48 * 32 / ($t1 - $t0):.0f}')"
+  }
+  s3_db=$(fresh_db agora_bench_s3)
+  serve "$s3_db" s3-fill "${s3env[@]}"
+  get "$agora_url/$large.zip"
+  stop "$agora_pid"
+  header "32 MiB zip in S3, 8 clients (local caches off), MiB/s" "nginx" "agora" ""
+  n=$(pull "$nginx_url/$large.zip")
+  serve "$s3_db" s3-stream "${s3env[@]}" AGORA_CACHE__DISK_BYTES=0 AGORA_CACHE__MEMORY_ZIP_MAX_BYTES=0
+  a=$(pull "$agora_url/$large.zip")
+  row "stream mode (through the replica)" "$n" "$a" "$(ratio "$a" "$n")" ""
+  stop "$agora_pid"
+  serve "$s3_db" s3-redirect "${s3env[@]}" AGORA_BLOBS__REDIRECT=true
+  a=$(pull "$agora_url/$large.zip")
+  row "redirect mode (307 to a presigned URL)" "$n" "$a" "$(ratio "$a" "$n")" ""
+  stop "$agora_pid"
+  if ! declare -F download >/dev/null; then
+    echo "(the cold S3 row needs the cold section: ONLY=cold,s3)"
+  else
+    on_s3=()
+    for _ in $(seq 1 "$ROUNDS"); do
+      serve "$(fresh_db agora_bench_cold)" cold-s3 "${s3env[@]}" AGORA_BLOBS__URL="s3://bench/cold$RANDOM$RANDOM"
+      on_s3+=("$(download "$agora_url" cold-s3)")
+      stop "$agora_pid"
+    done
+    header "cold go mod download of ${#corpus[@]} modules (median of $ROUNDS, seconds)" "straight" "agora" "<= 1.1x"
+    q=$(median "${on_s3[@]}")
+    row "PostgreSQL store, zips in S3 (runs: ${on_s3[*]})" "$s" "$q" "$(ratio "$q" "$s")" "<= 1.1x"
+  fi
 fi
 
 if on scale; then

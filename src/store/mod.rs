@@ -11,6 +11,7 @@
 pub mod admin;
 pub mod blobs;
 pub mod database;
+pub mod fallback;
 pub mod locks;
 pub mod metered;
 pub mod object;
@@ -145,8 +146,13 @@ impl Stores {
     }
 
     /// These stores with zips kept in `blobs` (the database's stores must have been told, so
-    /// they do not look for blobs in their own tables).
+    /// they do not look for blobs in their own tables). Zips the database still holds are read
+    /// from it when `blobs` lacks them, so a cluster can switch while its zips are being copied.
     pub fn with_blobs(self, blobs: Arc<dyn BlobStore>) -> Self {
+        let blobs = Arc::new(fallback::Fallback {
+            primary: blobs,
+            previous: self.blobs.clone(),
+        });
         Self { blobs, ..self }.metered()
     }
 

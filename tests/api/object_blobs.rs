@@ -18,7 +18,7 @@ use crate::helpers::{
 use crate::replicas::wait_for;
 use crate::s3::S3Server;
 use crate::upstream::{Fault, TestUpstream};
-use agora::store::{BlobRef, ListedBlob, NewVersion, Stores};
+use agora::store::{BlobRef, BlobStore, ListedBlob, NewVersion, Stores};
 
 const CAPS: &str = "github.com/Agora-Test/Caps";
 const BIG: &str = "github.com/agoratest/big";
@@ -415,6 +415,13 @@ async fn blobs_move_from_the_database_to_s3_and_back(pool: sqlx::PgPool) {
     let db = database_url(&pool);
     let stored = store_versions(&pg_store(pool.clone()), 200).await;
     let target = s3.url("moved");
+    // Switched before the copy: replicas on S3 read what only the database holds yet, and never
+    // redirect to an object that is not there.
+    let on_s3 = pg_store_with_blobs(pool.clone(), s3.blobs("moved"));
+    let (blob, data) = &stored[7];
+    assert!(read_all(&on_s3, blob).await == *data);
+    let ttl = Duration::from_secs(60);
+    assert_eq!(on_s3.blobs.presign(blob, ttl).await.expect("presign"), None);
 
     // Interrupted once: killed while S3 holds its uploads, a few MiB into the copy.
     let data = tempfile::tempdir().expect("tmp");
@@ -452,10 +459,18 @@ async fn blobs_move_from_the_database_to_s3_and_back(pool: sqlx::PgPool) {
     assert_eq!(copied_again, 200 - partial, "{out}");
     assert_eq!(s3.objects("moved").len(), 200);
 
-    // Served from S3: every zip identical.
-    let on_s3 = pg_store_with_blobs(pool.clone(), s3.blobs("moved"));
+    // In S3: every zip identical.
+    let only_s3 = s3.blobs("moved");
     for (blob, data) in &stored {
-        assert!(read_all(&on_s3, blob).await == *data, "{}", blob.sha256);
+        let chunks: Vec<bytes::Bytes> = only_s3
+            .open(blob)
+            .await
+            .expect("open")
+            .into_stream()
+            .try_collect()
+            .await
+            .expect("read");
+        assert!(chunks.concat() == *data, "{}", blob.sha256);
     }
     let (ok, out) = blobs_cli(&db, &s3, &target, &["verify"]).await;
     assert!(ok, "{out}");
@@ -484,6 +499,14 @@ async fn blobs_move_from_the_database_to_s3_and_back(pool: sqlx::PgPool) {
         .await
         .expect("count");
     assert_eq!(rows, 0);
+    assert!(
+        on_s3
+            .blobs
+            .presign(&stored[7].0, ttl)
+            .await
+            .expect("presign")
+            .is_some()
+    );
     // Every version still names a zip S3 holds.
     let (ok, out) = blobs_cli(&db, &s3, &target, &["verify"]).await;
     assert!(ok, "{out}");
