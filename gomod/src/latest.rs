@@ -66,9 +66,127 @@ pub fn pick_latest_with_pseudo<'a>(
     best.map(|(_, v)| v.to_string())
 }
 
+/// For the query `latest` (the go command's `filterVersions`): the version whose go.mod decides
+/// whether `+incompatible` versions may answer, i.e. the highest allowed compatible version when
+/// allowed `+incompatible` ones are listed too. If it has a go.mod of its own, its author went
+/// module-aware and higher legacy majors are ignored (a compatible pre-release even beats an
+/// incompatible release); if not, they count. `None`: nothing to decide.
+pub fn incompatible_decider<'a>(
+    versions: &[&'a str],
+    allowed: impl Fn(&str) -> bool,
+) -> Option<&'a str> {
+    let allowed_tags = || {
+        versions
+            .iter()
+            .copied()
+            .filter(|v| semver::is_valid(v) && !pseudo::is_pseudo_version(v) && allowed(v))
+    };
+    allowed_tags().find(|v| v.ends_with("+incompatible"))?;
+    allowed_tags()
+        .filter(|v| !v.ends_with("+incompatible"))
+        .max_by(|a, b| newer(a, b))
+}
+
+/// The listed version the query `latest` answers: the highest allowed release, else the highest
+/// allowed pre-release, `+incompatible` ones only if `incompatible` (see
+/// [`incompatible_decider`]). `None`: the go command turns to the default branch's head.
+pub fn query_latest(
+    versions: &[&str],
+    allowed: impl Fn(&str) -> bool,
+    incompatible: bool,
+) -> Option<String> {
+    pick_latest(versions.iter().copied(), |v| {
+        !allowed(v) || (!incompatible && v.ends_with("+incompatible"))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn latest_query_table() {
+        // (listed, disallowed, decider, decider has a go.mod, answer)
+        #[allow(clippy::type_complexity)]
+        let table: &[(&[&str], &[&str], Option<&str>, bool, Option<&str>)] = &[
+            (&[], &[], None, false, None),
+            (&["v1.0.0", "v1.1.0"], &[], None, false, Some("v1.1.0")),
+            (
+                &["v1.0.0", "v1.1.0"],
+                &["v1.1.0"],
+                None,
+                false,
+                Some("v1.0.0"),
+            ),
+            (&["v1.0.0"], &["v1.0.0"], None, false, None),
+            (
+                &["v0.1.0-rc.1", "v0.2.0-rc.1"],
+                &[],
+                None,
+                false,
+                Some("v0.2.0-rc.1"),
+            ),
+            // Legacy majors count while the compatible versions have no go.mod ...
+            (
+                &["v1.0.0", "v2.0.0+incompatible", "v3.0.0+incompatible"],
+                &[],
+                Some("v1.0.0"),
+                false,
+                Some("v3.0.0+incompatible"),
+            ),
+            // ... and not once the highest compatible one has, even a pre-release (which then
+            // beats the incompatible release, and loses to a compatible one).
+            (
+                &["v1.0.0", "v1.1.0-rc.1", "v2.0.0+incompatible"],
+                &[],
+                Some("v1.1.0-rc.1"),
+                true,
+                Some("v1.0.0"),
+            ),
+            (
+                &["v1.1.0-rc.1", "v2.0.0+incompatible"],
+                &[],
+                Some("v1.1.0-rc.1"),
+                true,
+                Some("v1.1.0-rc.1"),
+            ),
+            // The decider is the highest allowed compatible version.
+            (
+                &["v1.0.0", "v1.1.0", "v2.0.0+incompatible"],
+                &["v1.1.0"],
+                Some("v1.0.0"),
+                true,
+                Some("v1.0.0"),
+            ),
+            // Only legacy majors: nothing to decide, they count.
+            (
+                &["v2.0.0+incompatible", "v2.1.0+incompatible"],
+                &[],
+                None,
+                false,
+                Some("v2.1.0+incompatible"),
+            ),
+            // Disallowed incompatible versions raise no question.
+            (
+                &["v1.0.0", "v2.0.0+incompatible"],
+                &["v2.0.0+incompatible"],
+                None,
+                false,
+                Some("v1.0.0"),
+            ),
+        ];
+        for &(listed, disallowed, decider, has_go_mod, want) in table {
+            let allowed = |v: &str| !disallowed.contains(&v);
+            let got_decider = incompatible_decider(listed, allowed);
+            assert_eq!(got_decider, decider, "{listed:?}");
+            let incompatible = got_decider.is_none() || !has_go_mod;
+            assert_eq!(
+                query_latest(listed, allowed, incompatible).as_deref(),
+                want,
+                "{listed:?} without {disallowed:?}"
+            );
+        }
+    }
 
     const P1: &str = "v0.0.0-20200101000000-aaaaaaaaaaaa";
     const P2: &str = "v1.2.4-0.20210101000000-bbbbbbbbbbbb";

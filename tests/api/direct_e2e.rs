@@ -105,7 +105,8 @@ async fn direct_build_and_answers_match_the_go_command(pool: sqlx::PgPool) {
         assert_eq!(v["Origin"]["Hash"], hash.as_str(), "{query}");
     }
     let cases = [
-        ("github.com/agoratest/pseudo/@latest", pseudo.as_str()),
+        // The tag, not the untagged head ahead of it: `go list -m M@latest` (direct_latest.rs).
+        ("github.com/agoratest/pseudo/@latest", "v1.0.0"),
         (
             "github.com/agoratest/legacy/@v/v2.0.0.info",
             "v2.0.0+incompatible",

@@ -5,6 +5,7 @@ mod auth;
 mod direct_e2e;
 mod direct_faults;
 mod direct_fixture;
+mod direct_latest;
 mod e2e;
 mod faults;
 mod fetching;

@@ -293,7 +293,7 @@ impl Upstream for DirectUpstream {
     async fn latest(&self, module: &ModulePath) -> Result<Info, UpstreamError> {
         with_target!(self, module, |t| match &t {
             Target::Proxy(p) => p.latest(module).await,
-            Target::Git(code) => Info::parse(code.info_json(&code.latest().await?)),
+            Target::Git(code) => Info::parse(code.info_json(&code.latest_query().await?)),
         })
     }
 

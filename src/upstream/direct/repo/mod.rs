@@ -259,6 +259,49 @@ impl CodeRepo {
         Ok(Resolved { version, rev: info })
     }
 
+    /// The query `latest`, as `go list -m M@latest` answers it with `GOPROXY=direct`: the
+    /// highest release tag, else the highest pre-release, skipping what the latest version's
+    /// go.mod retracts (and legacy `+incompatible` majors once the module has a go.mod); only
+    /// with no such tag, the default branch's head, unless that is retracted too.
+    pub async fn latest_query(&self) -> Result<Resolved, UpstreamError> {
+        let list = self.versions().await?;
+        let listed: Vec<&str> = list.iter().map(String::as_str).collect();
+        // The retractions in force are those of what `latest` is when none apply.
+        let retractions = match self.pick_latest(&listed, &|_: &str| true).await? {
+            Some(v) => self.go_mod(&v).await.ok(),
+            None => match self.latest().await {
+                Ok(head) => self.go_mod(&head.version).await.ok(),
+                Err(_) => None,
+            },
+        }
+        .and_then(|data| gomod::modfile::parse_lax(&data).ok());
+        let allowed = |v: &str| retractions.as_ref().is_none_or(|m| !m.is_retracted(v));
+        if let Some(v) = self.pick_latest(&listed, &allowed).await? {
+            return self.stat_version(&v).await;
+        }
+        let head = self.latest().await?;
+        if allowed(&head.version) {
+            return Ok(head);
+        }
+        Err(not_found(format!(
+            "{}@latest: no matching versions for query \"latest\"",
+            self.layout.module
+        )))
+    }
+
+    /// The listed version `latest` picks among `listed` when only `allowed` ones count.
+    async fn pick_latest(
+        &self,
+        listed: &[&str],
+        allowed: &(dyn Fn(&str) -> bool + Sync),
+    ) -> Result<Option<String>, UpstreamError> {
+        let incompatible = match gomod::latest::incompatible_decider(listed, allowed) {
+            Some(v) => self.go_mod(v).await? == versions::legacy_go_mod(&self.layout.module),
+            None => true,
+        };
+        Ok(gomod::latest::query_latest(listed, allowed, incompatible))
+    }
+
     /// `findDir` at a known commit.
     async fn find_dir_at(&self, hash: &str, version: &str) -> Result<Found, UpstreamError> {
         let mut specs = vec![format!(
