@@ -16,11 +16,12 @@ fn go_mod(module: &str) -> String {
     format!("module {module}\n\ngo 1.21\n")
 }
 
+/// Module paths and the repositories `url.insteadOf` sends them to.
+type Repos = Vec<(&'static str, std::path::PathBuf)>;
+
 /// Builds one repository per shape under `root/repos`; the module paths asked for, and the
 /// insteadOf rules.
-fn shapes(
-    root: &Path,
-) -> Result<(Vec<&'static str>, Vec<(&'static str, std::path::PathBuf)>), String> {
+fn shapes(root: &Path) -> Result<(Vec<&'static str>, Repos), String> {
     let r = |name: &str| root.join("repos").join(name);
     let src = |v: &str| format!("package m\n\nconst V = \"{v}\"\n");
     let mut repos = Vec::new();
