@@ -31,6 +31,9 @@ pub struct App {
     pub authenticator: Arc<Authenticator>,
     /// Whether publishing and `/admin/…` are served at all.
     pub admin_enabled: bool,
+    /// The web pages, and whether they are served (`ui.enabled`).
+    pub pages: Arc<crate::ui::Pages>,
+    pub ui_enabled: bool,
     pub readiness_timeout: Duration,
 }
 
@@ -140,7 +143,7 @@ impl App {
         ));
         let publisher = Publisher {
             intake,
-            versions: versions as Arc<dyn VersionStore>,
+            versions: versions.clone() as Arc<dyn VersionStore>,
             admin: stores.admin.clone(),
             sumdb: Some(sumdb.clone()),
             max_bytes: settings.admin.max_publish_bytes,
@@ -148,7 +151,16 @@ impl App {
             patterns: settings.publish_patterns().to_string(),
             read_timeout: Duration::from_secs(settings.admin.publish_read_timeout_secs.max(1)),
         };
+        let pages = Arc::new(crate::ui::Pages {
+            admin: stores.admin.clone(),
+            versions: versions.clone() as Arc<dyn VersionStore>,
+            private: settings.private.clone(),
+            sumdb_names: settings.sumdb.names.clone(),
+            auth: settings.auth.enabled,
+        });
         Ok(Self {
+            pages,
+            ui_enabled: settings.ui.enabled,
             stores,
             service,
             sumdb,

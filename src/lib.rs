@@ -20,6 +20,7 @@ pub mod store;
 pub mod sumdb;
 pub mod telemetry;
 pub mod transfer;
+pub mod ui;
 pub mod upstream;
 
 /// Picks the TLS crypto provider (ring) for every HTTP client in the process: upstreams, trace

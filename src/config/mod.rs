@@ -47,6 +47,14 @@ pub struct Settings {
     pub shutdown_grace_secs: u64,
     pub admin: AdminSettings,
     pub blobs: BlobSettings,
+    pub ui: UiSettings,
+}
+
+/// The web pages.
+#[derive(Debug, Deserialize)]
+pub struct UiSettings {
+    /// Serve `/` (how to use this proxy) and the catalog pages under `/ui/`.
+    pub enabled: bool,
 }
 
 /// Where zips are kept, and how they are served.
@@ -357,7 +365,8 @@ impl Settings {
             .set_default("admin.publish_read_timeout_secs", 30)?
             .set_default("blobs.url", "database")?
             .set_default("blobs.redirect", false)?
-            .set_default("blobs.redirect_ttl_secs", 300)?;
+            .set_default("blobs.redirect_ttl_secs", 300)?
+            .set_default("ui.enabled", true)?;
         if let Some(file) = sources.file {
             builder = builder.add_source(config::File::from(file).required(true));
         }

@@ -27,6 +27,9 @@ pub fn route_of(path: &str) -> Route {
         "/admin/audit" => return route("admin", "/admin/audit"),
         _ => {}
     }
+    if path == "/" || path.starts_with("/ui/") {
+        return route("ui", "/ui/*");
+    }
     if path.starts_with("/sumdb/") {
         return route("sumdb", "/sumdb/{name}/{path}");
     }
@@ -72,7 +75,9 @@ mod tests {
             ("/version", "version"),
             ("/catalog", "catalog"),
             ("/admin/hide", "admin"),
-            ("/", "other"),
+            ("/", "ui"),
+            ("/ui/search", "ui"),
+            ("/ui/mod/golang.org/x/text", "ui"),
             ("/favicon.ico", "other"),
             ("/golang.org/x/text/@v/v1.0.0.tar", "other"),
         ];

@@ -3,14 +3,21 @@
 
 use actix_web::{Route, guard, web};
 
-use super::handlers::{admin, health, protocol, publish, sumdb};
+use super::handlers::{admin, health, protocol, publish, sumdb, ui};
 
 /// `GET` or `HEAD`: every read of the protocol answers both.
 fn read() -> Route {
     web::route().guard(guard::Any(guard::Get()).or(guard::Head()))
 }
 
-pub fn configure(cfg: &mut web::ServiceConfig, admin_enabled: bool) {
+pub fn configure(cfg: &mut web::ServiceConfig, admin_enabled: bool, ui_enabled: bool) {
+    if ui_enabled {
+        // No module path is `/` or starts with `ui/` (a module's first element has a dot).
+        cfg.route("/", read().to(ui::home))
+            .route("/ui/search", read().to(ui::search))
+            .route("/ui/mod/{rest:.*}", read().to(ui::module))
+            .route("/ui/assets/{name}", read().to(ui::asset));
+    }
     cfg.route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))
         .route("/metrics", web::get().to(health::metrics))

@@ -48,6 +48,8 @@ impl Application {
         let blobs: web::Data<Arc<dyn BlobStore>> = web::Data::new(app.stores.blobs.clone());
         let readiness = web::Data::new(ReadinessTimeout(app.readiness_timeout));
         let admin_enabled = app.admin_enabled;
+        let ui_enabled = app.ui_enabled;
+        let pages = web::Data::from(app.pages.clone());
         let listener = TcpListener::bind(&settings.listen)
             .map_err(|e| anyhow::anyhow!("listening on {}: {e}", settings.listen))?;
         let port = listener.local_addr()?.port();
@@ -60,10 +62,11 @@ impl Application {
                 .app_data(authenticator.clone())
                 .app_data(publisher.clone())
                 .app_data(blobs.clone())
+                .app_data(pages.clone())
                 .app_data(admin.clone())
                 .app_data(database.clone())
                 .app_data(readiness.clone())
-                .configure(|cfg| super::routes::configure(cfg, admin_enabled))
+                .configure(|cfg| super::routes::configure(cfg, admin_enabled, ui_enabled))
         })
         .shutdown_timeout(settings.shutdown_grace_secs);
         let server = match super::tls::server_config(settings)? {

@@ -29,6 +29,16 @@ pub struct CatalogQuery<'a> {
     pub include_hidden: bool,
 }
 
+/// A module as the web catalog lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModuleSummary {
+    pub path: String,
+    /// Stored versions, hidden ones included.
+    pub versions: i64,
+    /// When its newest version was stored, seconds since the epoch.
+    pub last_stored: i64,
+}
+
 /// A hidden version.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Hidden {
@@ -62,6 +72,13 @@ pub struct AuditEntry {
 pub trait AdminStore: Send + Sync {
     /// Every hidden version (hiding is a rare, manual act: there are few).
     async fn hidden(&self) -> Result<Vec<Hidden>, StoreError>;
+    /// Modules whose path contains `text`, in path order after `after`, at most `limit`.
+    async fn search_modules(
+        &self,
+        text: &str,
+        after: &str,
+        limit: i64,
+    ) -> Result<Vec<ModuleSummary>, StoreError>;
     /// Every blob a version row names, once each (for `agora blobs`).
     async fn blob_refs(&self) -> Result<Vec<super::BlobRef>, StoreError>;
     /// Stored versions with what administration needs to know of them.

@@ -26,7 +26,9 @@ use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
 
-pub use admin::{AdminStore, AuditEntry, CatalogQuery, CatalogRow, Hidden, VersionRow};
+pub use admin::{
+    AdminStore, AuditEntry, CatalogQuery, CatalogRow, Hidden, ModuleSummary, VersionRow,
+};
 pub use blobs::{Blob, BlobBody, BlobList, BlobRef, BlobStore, ByteStream, ListedBlob, Put};
 pub use database::{Database, PoolStats};
 pub use locks::{FetchLock, LockService};

@@ -28,4 +28,5 @@ mod sumdb;
 mod sumdb_server;
 mod sumdb_verify;
 mod telemetry;
+mod ui;
 mod upstream;

@@ -38,6 +38,7 @@ on_both_stores! {
     admin_store => super::admin,
     database => super::database,
     concurrent_writes => super::concurrent_writes,
+    module_search => super::module_search,
 }
 
 /// The blob contract on the blob stores that are not the database: files and S3.
@@ -518,6 +519,68 @@ async fn concurrent_writes(stores: Stores) {
 }
 
 /// Stores one version, for the tests that then try to change it behind the store's back.
+async fn module_search(stores: Stores) {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (path, _, blob) = zip_file(dir.path(), "a.zip", 3);
+    stores.blobs.put(&blob, &path).await.expect("put");
+    for (m, v) in [
+        ("example.com/alpha", "v1.0.0"),
+        ("example.com/alpha", "v1.1.0"),
+        ("example.com/beta", "v0.1.0"),
+        ("golang.org/x/alphabet", "v0.2.0"),
+    ] {
+        let (m, v) = (
+            ModulePath::parse(m).expect("m"),
+            Version::parse(v).expect("v"),
+        );
+        stores
+            .versions
+            .insert_version(&new_version(&m, &v, &blob, b"{}"))
+            .await
+            .expect("insert");
+    }
+    let search = |text: &'static str, after: &'static str, limit: i64| {
+        let stores = stores.clone();
+        async move {
+            stores
+                .admin
+                .search_modules(text, after, limit)
+                .await
+                .expect("search")
+                .into_iter()
+                .map(|m| (m.path, m.versions))
+                .collect::<Vec<_>>()
+        }
+    };
+    let s = |p: &str, n: i64| (p.to_string(), n);
+    // By prefix, by substring, everything, nothing; in path order, paged.
+    assert_eq!(
+        search("example.com/a", "", 10).await,
+        vec![s("example.com/alpha", 2)]
+    );
+    assert_eq!(
+        search("alpha", "", 10).await,
+        vec![s("example.com/alpha", 2), s("golang.org/x/alphabet", 1)]
+    );
+    assert_eq!(search("", "", 10).await.len(), 3);
+    assert_eq!(search("%", "", 10).await, vec![]);
+    assert_eq!(search("zeta", "", 10).await, vec![]);
+    assert_eq!(
+        search("", "example.com/alpha", 1).await,
+        vec![s("example.com/beta", 1)]
+    );
+    let listed = stores
+        .admin
+        .search_modules("beta", "", 1)
+        .await
+        .expect("search");
+    let now = agora::admin::unix_now();
+    assert!(
+        (now - 3600..=now + 60).contains(&listed[0].last_stored),
+        "{listed:?}"
+    );
+}
+
 async fn store_one(stores: Stores) {
     let module = ModulePath::parse("example.com/m").expect("path");
     let v1 = Version::parse("v1.0.0").expect("v");

@@ -6,3 +6,4 @@ pub mod health;
 pub mod protocol;
 pub mod publish;
 pub mod sumdb;
+pub mod ui;

@@ -19,6 +19,27 @@ impl AdminStore for PgStore {
         .await?)
     }
 
+    async fn search_modules(
+        &self,
+        text: &str,
+        after: &str,
+        limit: i64,
+    ) -> Result<Vec<crate::store::ModuleSummary>, StoreError> {
+        Ok(sqlx::query_as!(
+            crate::store::ModuleSummary,
+            r#"SELECT m.path, count(v.id) AS "versions!",
+                      extract(epoch FROM max(v.fetched_at))::bigint AS "last_stored!"
+               FROM modules m JOIN versions v ON v.module_id = m.id
+               WHERE m.path > $2 AND strpos(m.path, $1) > 0
+               GROUP BY m.path ORDER BY m.path LIMIT $3"#,
+            text,
+            after,
+            limit
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     async fn blob_refs(&self) -> Result<Vec<crate::store::BlobRef>, StoreError> {
         let rows = sqlx::query!("SELECT DISTINCT zip_sha256, zip_size FROM versions")
             .fetch_all(&self.pool)

@@ -59,6 +59,36 @@ impl AdminStore for SqliteStore {
             .collect())
     }
 
+    async fn search_modules(
+        &self,
+        text: &str,
+        after: &str,
+        limit: i64,
+    ) -> Result<Vec<crate::store::ModuleSummary>, StoreError> {
+        let rows: Vec<(String, i64, i64)> = sqlx::query_as(
+            "SELECT m.path, count(v.id),
+                    CAST(strftime('%s', max(v.fetched_at)) AS INTEGER)
+             FROM modules m JOIN versions v ON v.module_id = m.id
+             WHERE m.path > ?2 AND instr(m.path, ?1) > 0
+             GROUP BY m.path ORDER BY m.path LIMIT ?3",
+        )
+        .bind(text)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(path, versions, last_stored)| crate::store::ModuleSummary {
+                    path,
+                    versions,
+                    last_stored,
+                },
+            )
+            .collect())
+    }
+
     async fn blob_refs(&self) -> Result<Vec<crate::store::BlobRef>, StoreError> {
         let rows: Vec<(String, i64)> =
             sqlx::query_as("SELECT DISTINCT zip_sha256, zip_size FROM versions")

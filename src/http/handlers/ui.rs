@@ -1,0 +1,99 @@
+//! The web pages: `/`, `/ui/search`, `/ui/mod/…`, and the stylesheet.
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+
+use crate::auth::RequireRead;
+use crate::error::Error;
+use crate::ui::{CONTENT_SECURITY_POLICY, CSS, CSS_PATH, Pages};
+use gomod::module::{self, ModulePath};
+use gomod::version::Version;
+
+fn page(html: String) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
+        .insert_header((header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .insert_header((header::REFERRER_POLICY, "same-origin"))
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .body(html)
+}
+
+/// `/`: this server, and how to point the go command at it.
+pub async fn home(
+    _reader: RequireRead,
+    req: HttpRequest,
+    pages: web::Data<Pages>,
+) -> Result<HttpResponse, Error> {
+    let info = req.connection_info();
+    let base = format!("{}://{}", info.scheme(), info.host());
+    Ok(page(pages.home(&base, info.host())?))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SearchParams {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    after: String,
+}
+
+/// Longest search text: module paths are short, and the query runs over every module.
+const MAX_QUERY: usize = 256;
+
+pub async fn search(
+    _reader: RequireRead,
+    pages: web::Data<Pages>,
+    params: web::Query<SearchParams>,
+) -> Result<HttpResponse, Error> {
+    if params.q.len() > MAX_QUERY || params.after.len() > 4096 {
+        return Err(Error::invalid("search text too long"));
+    }
+    Ok(page(pages.search(&params.q, &params.after).await?))
+}
+
+/// `/ui/mod/<escaped path>` and `/ui/mod/<escaped path>/@v/<escaped version>`.
+pub async fn module(
+    _reader: RequireRead,
+    pages: web::Data<Pages>,
+    rest: web::Path<String>,
+) -> Result<HttpResponse, Error> {
+    let rest = rest.into_inner();
+    let (escaped, version) = match rest.split_once("/@v/") {
+        Some((m, v)) => (m, Some(v)),
+        None => (rest.as_str(), None),
+    };
+    let path = module::unescape_path(escaped)
+        .ok()
+        .and_then(|p| ModulePath::parse(&p).ok())
+        .ok_or_else(|| Error::invalid(format!("not a module path: {escaped}")))?;
+    let html = match version {
+        None => pages.module(&path).await?,
+        Some(v) => {
+            let version = module::unescape_version(v)
+                .ok()
+                .and_then(|v| Version::parse(&v).ok())
+                .ok_or_else(|| Error::invalid(format!("not a version: {v}")))?;
+            pages.version(&path, &version).await?
+        }
+    };
+    Ok(page(html))
+}
+
+/// The stylesheet, under its content-hashed name only.
+pub async fn asset(req: HttpRequest) -> HttpResponse {
+    if req.path() != CSS_PATH.as_str() {
+        return HttpResponse::NotFound()
+            .content_type("text/plain; charset=utf-8")
+            .body("not found\n");
+    }
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "text/css; charset=utf-8"))
+        .insert_header((
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=31536000, immutable"),
+        ))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .body(CSS)
+}

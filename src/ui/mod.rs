@@ -1,0 +1,34 @@
+//! The web face: server-rendered pages (templates compiled into the binary, every value
+//! HTML-escaped by askama) that work without JavaScript, under `/` and `/ui/…`. No module path
+//! can start with `ui` (its first element needs a dot), so no page shadows a module.
+
+mod pages;
+mod setup;
+
+use std::sync::LazyLock;
+
+pub use pages::{ModulePage, Pages, SearchPage, VersionPage};
+pub use setup::{Setup, setup_text};
+
+/// The one stylesheet, embedded, served under a name that changes with its content so it can be
+/// cached for a year.
+pub const CSS: &str = include_str!("../../assets/agora.css");
+
+pub static CSS_PATH: LazyLock<String> = LazyLock::new(|| {
+    use sha2::{Digest, Sha256};
+    let hash = hex::encode(Sha256::digest(CSS.as_bytes()));
+    format!("/ui/assets/agora.{}.css", &hash[..12])
+});
+
+/// Pages carry no script and load nothing from elsewhere; forms post only here.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
+     form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+/// Unix seconds as `2024-05-06 07:08 UTC`.
+pub fn when(secs: i64) -> String {
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
+    time::OffsetDateTime::from_unix_timestamp(secs)
+        .ok()
+        .and_then(|t| t.format(&format).ok())
+        .unwrap_or_default()
+}

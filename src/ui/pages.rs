@@ -1,0 +1,291 @@
+//! One struct per page: what its template shows, read from the stores.
+
+use std::sync::Arc;
+
+use askama::Template;
+
+use super::setup::{Setup, setup_text};
+use super::{CSS_PATH, when};
+use crate::error::Error;
+use crate::store::{AdminStore, CatalogQuery, VersionStore};
+use gomod::module::{self, ModulePath};
+use gomod::version::Version;
+
+const VERSION: &str = env!("CARGO_PKG_VERSION");
+/// Modules per page of the catalog.
+const PAGE: i64 = 50;
+/// Versions shown on a module page.
+const MAX_VERSIONS: i64 = 1000;
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomeTemplate<'a> {
+    css: &'a str,
+    query: &'a str,
+    agora_version: &'a str,
+    setup: String,
+    private: &'a str,
+    auth: bool,
+    host: &'a str,
+}
+
+pub struct SearchRow {
+    pub path: String,
+    pub href: String,
+    pub versions: i64,
+    pub last_stored: String,
+}
+
+#[derive(Template)]
+#[template(path = "search.html")]
+pub struct SearchPage<'a> {
+    css: &'a str,
+    query: &'a str,
+    agora_version: &'a str,
+    pub modules: Vec<SearchRow>,
+    next: Option<String>,
+}
+
+pub struct VersionLine {
+    pub version: String,
+    pub href: String,
+    pub time: String,
+    pub source: String,
+    pub retracted: Option<String>,
+    pub hidden: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "module.html")]
+pub struct ModulePage<'a> {
+    css: &'a str,
+    query: &'a str,
+    agora_version: &'a str,
+    path: String,
+    deprecated: Option<String>,
+    latest: Option<String>,
+    pub versions: Vec<VersionLine>,
+}
+
+#[derive(Template)]
+#[template(path = "version.html")]
+pub struct VersionPage<'a> {
+    css: &'a str,
+    query: &'a str,
+    agora_version: &'a str,
+    version: String,
+    path: String,
+    module_href: String,
+    base: String,
+    time: String,
+    source: String,
+    hidden: Option<String>,
+    zip_h1: String,
+    mod_h1: String,
+    zip_size: u64,
+    zip_sha256: String,
+    go_mod: String,
+}
+
+/// Renders the pages from the stores and the settings they show.
+pub struct Pages {
+    pub admin: Arc<dyn AdminStore>,
+    pub versions: Arc<dyn VersionStore>,
+    pub private: String,
+    pub sumdb_names: String,
+    pub auth: bool,
+}
+
+fn render(t: &impl Template) -> Result<String, Error> {
+    t.render()
+        .map_err(|e| Error::internal(anyhow::anyhow!("rendering a page: {e}")))
+}
+
+/// The page of a module: `/ui/mod/<escaped path>`.
+pub fn module_href(path: &str) -> String {
+    format!(
+        "/ui/mod/{}",
+        module::escape_path(path).unwrap_or_else(|_| path.to_string())
+    )
+}
+
+fn version_href(path: &str, version: &str) -> String {
+    format!(
+        "{}/@v/{}",
+        module_href(path),
+        module::escape_version(version).unwrap_or_else(|_| version.to_string())
+    )
+}
+
+/// Where the protocol serves a version's files, without the extension.
+fn files_base(path: &str, version: &str) -> String {
+    format!(
+        "/{}/@v/{}",
+        module::escape_path(path).unwrap_or_else(|_| path.to_string()),
+        module::escape_version(version).unwrap_or_else(|_| version.to_string())
+    )
+}
+
+impl Pages {
+    /// `/`: what this is and how to use it from `base` (this server's URL as the client sees it).
+    pub fn home(&self, base: &str, host: &str) -> Result<String, Error> {
+        render(&HomeTemplate {
+            css: &CSS_PATH,
+            query: "",
+            agora_version: VERSION,
+            setup: setup_text(&Setup {
+                base,
+                private: &self.private,
+                sumdb_names: &self.sumdb_names,
+            }),
+            private: self.private.trim(),
+            auth: self.auth,
+            host,
+        })
+    }
+
+    /// `/ui/search?q=&after=`: modules whose path contains `q`.
+    pub async fn search(&self, q: &str, after: &str) -> Result<String, Error> {
+        let q = q.trim();
+        let found = self.admin.search_modules(q, after, PAGE).await?;
+        let next = (found.len() as i64 == PAGE)
+            .then(|| found.last())
+            .flatten()
+            .map(|last| {
+                let enc = |s: &str| {
+                    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC)
+                        .to_string()
+                };
+                format!("/ui/search?q={}&after={}", enc(q), enc(&last.path))
+            });
+        let modules = found
+            .into_iter()
+            .map(|m| SearchRow {
+                href: module_href(&m.path),
+                last_stored: when(m.last_stored),
+                versions: m.versions,
+                path: m.path,
+            })
+            .collect();
+        render(&SearchPage {
+            css: &CSS_PATH,
+            query: q,
+            agora_version: VERSION,
+            modules,
+            next,
+        })
+    }
+
+    /// `/ui/mod/<path>`: the module's versions, newest first, with where each came from and
+    /// what the newest go.mod says of them.
+    pub async fn module(&self, path: &ModulePath) -> Result<String, Error> {
+        let rows = self
+            .admin
+            .catalog(&CatalogQuery {
+                after_id: 0,
+                limit: MAX_VERSIONS,
+                module: Some(path.as_str()),
+                include_hidden: true,
+            })
+            .await?;
+        if rows.is_empty() {
+            return Err(Error::not_found(format!("{path}: not stored here")));
+        }
+        let mut rows = rows;
+        rows.sort_by(|a, b| gomod::semver::compare(&b.version, &a.version));
+        // Retractions and deprecation come from the newest visible version's go.mod.
+        let newest = rows.iter().find(|r| r.hidden_reason.is_none());
+        let modfile = match newest {
+            Some(r) => match Version::parse(&r.version) {
+                Ok(v) => self
+                    .versions
+                    .version(path, &v)
+                    .await?
+                    .and_then(|s| gomod::modfile::parse_lax(&s.go_mod).ok()),
+                Err(_) => None,
+            },
+            None => None,
+        };
+        let deprecated = modfile
+            .as_ref()
+            .and_then(|m| m.module.as_ref())
+            .and_then(|d| d.deprecated.clone());
+        let retracted = |v: &str| {
+            modfile
+                .as_ref()
+                .and_then(|m| m.retraction_rationale(v))
+                .map(str::to_string)
+        };
+        let latest = gomod::latest::pick_latest(
+            rows.iter()
+                .filter(|r| r.hidden_reason.is_none())
+                .map(|r| r.version.as_str()),
+            |v| retracted(v).is_some(),
+        )
+        .or_else(|| newest.map(|r| r.version.clone()));
+        let versions = rows
+            .iter()
+            .map(|r| VersionLine {
+                href: version_href(path.as_str(), &r.version),
+                time: when(r.stored_at),
+                source: crate::redact::redact(&r.source).into_owned(),
+                retracted: retracted(&r.version),
+                hidden: r.hidden_reason.clone(),
+                version: r.version.clone(),
+            })
+            .collect();
+        render(&ModulePage {
+            css: &CSS_PATH,
+            query: "",
+            agora_version: VERSION,
+            path: path.to_string(),
+            deprecated,
+            latest,
+            versions,
+        })
+    }
+
+    /// `/ui/mod/<path>/@v/<version>`: hashes, go.mod and downloads of one stored version.
+    pub async fn version(&self, path: &ModulePath, version: &Version) -> Result<String, Error> {
+        let Some(stored) = self.versions.version(path, version).await? else {
+            return Err(Error::not_found(format!(
+                "{path}@{version}: not stored here"
+            )));
+        };
+        let row = self
+            .admin
+            .catalog(&CatalogQuery {
+                after_id: stored.id - 1,
+                limit: 1,
+                module: Some(path.as_str()),
+                include_hidden: true,
+            })
+            .await?
+            .into_iter()
+            .find(|r| r.id == stored.id);
+        let time = serde_json::from_slice::<serde_json::Value>(&stored.info)
+            .ok()
+            .and_then(|v| v["Time"].as_str().map(str::to_string))
+            .unwrap_or_default();
+        render(&VersionPage {
+            css: &CSS_PATH,
+            query: "",
+            agora_version: VERSION,
+            version: version.to_string(),
+            path: path.to_string(),
+            module_href: module_href(path.as_str()),
+            base: files_base(path.as_str(), version.as_str()),
+            time,
+            source: row
+                .as_ref()
+                .map(|r| crate::redact::redact(&r.source).into_owned())
+                .unwrap_or_default(),
+            hidden: row.and_then(|r| r.hidden_reason),
+            zip_h1: stored.zip_h1,
+            mod_h1: stored.mod_h1,
+            zip_size: stored.zip.size,
+            zip_sha256: stored.zip.sha256,
+            go_mod: String::from_utf8_lossy(&stored.go_mod).into_owned(),
+        })
+    }
+}

@@ -1,0 +1,216 @@
+//! The web pages, over real HTTP against a real store: setup for this server's own URL, search,
+//! module and version pages, strict headers, and every stored string escaped.
+
+use crate::helpers::{TestApp, pg_store, spawn_app_with};
+use agora::store::{BlobRef, NewVersion};
+use gomod::module::ModulePath;
+use gomod::version::Version;
+
+const HOSTILE: &str = "<script>alert(1)</script>";
+
+async fn store_version(app: &TestApp, module: &str, version: &str, go_mod: &str) {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = format!("zip of {module}@{version}").into_bytes();
+    let path = dir.path().join("z");
+    std::fs::write(&path, &data).expect("write");
+    let blob = BlobRef {
+        sha256: hex::encode(gomod::dirhash::sha256_reader(&data[..]).expect("sha")),
+        size: data.len() as u64,
+    };
+    app.store.blobs.put(&blob, &path).await.expect("put");
+    let m = ModulePath::parse(module).expect("module");
+    let v = Version::parse(version).expect("version");
+    let info = format!("{{\"Version\":\"{version}\",\"Time\":\"2024-05-06T07:08:09Z\"}}");
+    let inserted = app
+        .store
+        .versions
+        .insert_version(&NewVersion {
+            module: &m,
+            version: &v,
+            info: info.as_bytes(),
+            go_mod: go_mod.as_bytes(),
+            zip: &blob,
+            zip_h1: "h1:zip=",
+            mod_h1: "h1:mod=",
+            source: &format!("publish:{HOSTILE}"),
+        })
+        .await
+        .expect("insert");
+    assert!(matches!(inserted, agora::store::Inserted::New { .. }));
+}
+
+async fn page(app: &TestApp, path: &str) -> (u16, reqwest::header::HeaderMap, String) {
+    let resp = app.get(path).await;
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    (status, headers, resp.text().await.expect("text"))
+}
+
+#[sqlx::test(migrations = "migrations/postgres")]
+async fn pages_show_the_setup_the_catalog_and_escape_everything(pool: sqlx::PgPool) {
+    let app = spawn_app_with(
+        pg_store(pool),
+        "off",
+        &[("AGORA_PRIVATE", "corp.example/*")],
+    )
+    .await;
+    let module = "example.com/Web/lib";
+    let go_mod = format!(
+        "// Deprecated: use example.com/web/lib2 {HOSTILE}\nmodule {module}\n\ngo 1.21\n\nretract v1.1.0 // {HOSTILE}\n"
+    );
+    store_version(&app, module, "v1.0.0", "module example.com/Web/lib\n").await;
+    store_version(&app, module, "v1.1.0", &go_mod).await;
+    store_version(&app, module, "v1.2.0", &go_mod).await;
+    store_version(&app, module, "v1.3.0", &go_mod).await;
+    store_version(
+        &app,
+        "example.com/other",
+        "v0.1.0",
+        "module example.com/other\n",
+    )
+    .await;
+    let rows = app
+        .store
+        .admin
+        .catalog(&agora::store::CatalogQuery {
+            after_id: 0,
+            limit: 100,
+            module: Some(module),
+            include_hidden: true,
+        })
+        .await
+        .expect("catalog");
+    let row = rows.iter().find(|r| r.version == "v1.2.0").expect("row");
+    app.store
+        .admin
+        .hide_version(
+            row,
+            &format!("broken build {HOSTILE}"),
+            "test",
+            1_700_000_000,
+        )
+        .await
+        .expect("hide");
+
+    // The front page: setup for this server's own address, strict headers, the stylesheet.
+    let (status, headers, html) = page(&app, "/").await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains(&format!("go env -w GOPROXY={}", app.address)),
+        "{html}"
+    );
+    assert!(
+        html.contains("go env -w GONOSUMDB=corp.example/*"),
+        "{html}"
+    );
+    assert!(html.contains("/sumdb/sum.golang.org"), "{html}");
+    let csp = headers["content-security-policy"].to_str().expect("csp");
+    assert!(
+        csp.contains("default-src 'none'") && !csp.contains("unsafe"),
+        "{csp}"
+    );
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    let css = html
+        .split("href=\"")
+        .find_map(|s| s.strip_prefix("/ui/assets/"))
+        .and_then(|s| s.split('"').next())
+        .expect("stylesheet link");
+    let resp = app.get(&format!("/ui/assets/{css}")).await;
+    assert_eq!(resp.status().as_u16(), 200);
+    assert!(
+        resp.headers()["cache-control"]
+            .to_str()
+            .expect("cc")
+            .contains("immutable")
+    );
+    assert_eq!(
+        app.get("/ui/assets/agora.0.css").await.status().as_u16(),
+        404
+    );
+
+    // Search by prefix and by substring; nothing for a stranger's text.
+    for q in ["example.com/Web", "Web/li", "lib"] {
+        let (status, _, html) = page(&app, &format!("/ui/search?q={q}")).await;
+        assert_eq!(status, 200);
+        assert!(html.contains("/ui/mod/example.com/!web/lib"), "{q}: {html}");
+        assert!(!html.contains("example.com/other"), "{q}");
+    }
+    let (_, _, html) = page(&app, "/ui/search?q=%3Cscript%3E").await;
+    assert!(
+        html.contains("No stored module matches") && !html.contains("<script>"),
+        "{html}"
+    );
+
+    // The module page: newest first, where each came from, retracted and hidden with reasons,
+    // the deprecation, the go get line; every stored string escaped.
+    let (status, _, html) = page(&app, "/ui/mod/example.com/!web/lib").await;
+    assert_eq!(status, 200, "{html}");
+    let order: Vec<usize> = ["v1.3.0", "v1.1.0", "v1.0.0"]
+        .iter()
+        .map(|v| html.find(&format!(">{v}<")).expect(v))
+        .collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{html}");
+    assert!(html.contains("go get example.com/Web/lib@v1.3.0"), "{html}");
+    assert!(html.contains("retracted"), "{html}");
+    assert!(html.contains("hidden</span>: broken build"), "{html}");
+    assert!(html.contains("Deprecated:"), "{html}");
+    assert!(!html.contains(HOSTILE), "unescaped: {html}");
+    assert!(html.contains("&#60;script&#62;"), "{html}");
+
+    // The version page: hashes, go.mod, downloads; escaped too.
+    let (status, _, html) = page(&app, "/ui/mod/example.com/!web/lib/@v/v1.2.0").await;
+    assert_eq!(status, 200, "{html}");
+    assert!(
+        html.contains("h1:zip=") && html.contains("h1:mod="),
+        "{html}"
+    );
+    assert!(
+        html.contains("/example.com/!web/lib/@v/v1.2.0.zip"),
+        "{html}"
+    );
+    assert!(html.contains("2024-05-06T07:08:09Z"), "{html}");
+    assert!(html.contains("Hidden:"), "{html}");
+    assert!(!html.contains(HOSTILE), "unescaped: {html}");
+
+    // Bad input: a clear 4xx.
+    for (path, want) in [
+        ("/ui/mod/Bad..Path", 400),
+        ("/ui/mod/example.com/!web/lib/@v/notaversion", 400),
+        ("/ui/mod/example.com/nothing", 404),
+        ("/ui/mod/example.com/!web/lib/@v/v9.9.9", 404),
+    ] {
+        let (status, _, body) = page(&app, path).await;
+        assert_eq!(status, want, "{path}: {body}");
+    }
+    let long = "x".repeat(300);
+    let (status, _, _) = page(&app, &format!("/ui/search?q={long}")).await;
+    assert_eq!(status, 400);
+}
+
+#[sqlx::test(migrations = "migrations/postgres")]
+async fn pages_can_be_turned_off_and_follow_auth(pool: sqlx::PgPool) {
+    let off = spawn_app_with(
+        pg_store(pool.clone()),
+        "off",
+        &[("AGORA_UI__ENABLED", "false")],
+    )
+    .await;
+    let (status, _, _) = page(&off, "/").await;
+    assert_eq!(status, 404);
+    let (status, _, _) = page(&off, "/ui/search").await;
+    assert_eq!(status, 404);
+
+    let locked = spawn_app_with(pg_store(pool), "off", &[("AGORA_AUTH__ENABLED", "true")]).await;
+    for path in ["/", "/ui/search?q=a"] {
+        let (status, _, _) = page(&locked, path).await;
+        assert_eq!(status, 401, "{path}");
+    }
+    let token = locked.token("reader", "read").await;
+    let (status, body) = locked.fetch_as("/", &token).await;
+    assert_eq!(status, 200);
+    let html = String::from_utf8_lossy(&body);
+    assert!(
+        html.contains("~/.netrc") && html.contains("password YOUR-TOKEN"),
+        "{html}"
+    );
+}
