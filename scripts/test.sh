@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The README's test command (`make test`, and so CI): finds or starts PostgreSQL, finds or
-# installs a go command and an S3-compatible server (s3s-fs), builds once and runs every test,
-# then the deployment checks (the image's build context, nginx in front of three replicas, the
-# Helm chart, the fuzz targets). The first step that fails stops it with its status.
+# installs a go command, an S3-compatible server (s3s-fs) and Chromium with its driver, builds
+# once and runs every test, then the deployment checks (the image's build context, nginx in
+# front of three replicas, the Helm chart, the fuzz targets). The first step that fails stops it
+# with its status.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CARGO=${CARGO:-cargo}
@@ -26,7 +27,8 @@ export AGORA_BIN=${AGORA_BIN:-$CARGO_TARGET_DIR/debug/agora}
 DATABASE_URL=$("${ENSURE_POSTGRES:-scripts/ensure-postgres.sh}")
 AGORA_GO=$(scripts/ensure-go.sh)
 AGORA_S3S=$(CARGO=$CARGO scripts/ensure-s3.sh)
-export DATABASE_URL AGORA_GO AGORA_S3S
+AGORA_CHROMEDRIVER=$(scripts/ensure-chromium.sh)
+export DATABASE_URL AGORA_GO AGORA_S3S AGORA_CHROMEDRIVER
 echo "DATABASE_URL=$(printf '%s' "$DATABASE_URL" | sed -E 's#//[^/@]*@#//***@#') go=$AGORA_GO s3=$AGORA_S3S"
 "$CARGO" test --workspace --all-targets --no-fail-fast
 CARGO=$CARGO scripts/image-context.sh

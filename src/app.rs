@@ -153,6 +153,7 @@ impl App {
         };
         let pages = Arc::new(crate::ui::Pages {
             admin: stores.admin.clone(),
+            tokens: stores.tokens.clone(),
             versions: versions.clone() as Arc<dyn VersionStore>,
             private: settings.private.clone(),
             sumdb_names: settings.sumdb.names.clone(),

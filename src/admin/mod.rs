@@ -3,6 +3,7 @@
 //! `http::handlers::admin`; who may do what is decided by `auth`.
 
 pub mod retention;
+pub mod tokens;
 
 use serde::{Deserialize, Serialize};
 
@@ -180,4 +181,34 @@ pub async fn hide(
     let newly = admin.hide_version(&row, &reason, actor, unix_now()).await?;
     tracing::info!(module = %module, version = %row.version, %actor, %reason, newly, "version hidden");
     Ok(Hidden { row, newly })
+}
+
+/// Expires one stored version that can be fetched again (not a published or imported one):
+/// its row goes, with an audit entry, then its zip. The next request fetches it anew.
+pub async fn expire(
+    admin: &dyn AdminStore,
+    blobs: &dyn crate::store::BlobStore,
+    module: &str,
+    version: &str,
+    actor: &str,
+) -> Result<VersionRow, Error> {
+    let module =
+        ModulePath::parse(module).map_err(|e| Error::invalid(format!("invalid module: {e}")))?;
+    let Some(row) = find_version(admin, module.as_str(), version).await? else {
+        return Err(Error::not_found(format!(
+            "{module}@{version} is not stored"
+        )));
+    };
+    if !retention::refetchable(&row.source) {
+        return Err(Error::denied(format!(
+            "{module}@{version} was published or imported here: nothing could fetch it again, so it is hidden, never expired"
+        )));
+    }
+    admin
+        .expire_version(&row, actor, unix_now(), "expired by an administrator")
+        .await?;
+    // A crash here leaves an orphan blob, never a row without its zip.
+    blobs.delete(&row.zip).await?;
+    tracing::info!(module = %module, version = %row.version, %actor, "version expired");
+    Ok(row)
 }

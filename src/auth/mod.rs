@@ -249,6 +249,40 @@ fn secret_of(header: &str) -> Option<String> {
     None
 }
 
+/// The cookie the web pages' login sets: the token's secret, sent back only to the pages
+/// (`HttpOnly`, `SameSite=Strict`), never to the protocol or the API.
+pub const SESSION_COOKIE: &str = "agora_session";
+
+/// Whether `path` is a web page, where the session cookie counts as a token.
+pub fn is_page(path: &str) -> bool {
+    path == "/" || path.starts_with("/ui/")
+}
+
+/// The credentials of a request: its `Authorization` header, or on a web page the session
+/// cookie as a bearer token.
+pub fn credentials(req: &HttpRequest) -> Option<actix_web::http::header::HeaderValue> {
+    if let Some(h) = req.headers().get(AUTHORIZATION) {
+        return Some(h.clone());
+    }
+    if !is_page(req.path()) {
+        return None;
+    }
+    let cookie = req.cookie(SESSION_COOKIE)?;
+    actix_web::http::header::HeaderValue::from_str(&format!("Bearer {}", cookie.value())).ok()
+}
+
+/// The secret a request authenticates with, if any (for [`csrf_token`]).
+pub fn secret_of_request(req: &HttpRequest) -> Option<String> {
+    credentials(req).and_then(|h| h.to_str().ok().and_then(secret_of))
+}
+
+/// A form's proof that it was made by a page this server sent to the holder of `secret`: a
+/// cross-site form cannot know it, and every replica computes the same one.
+pub fn csrf_token(secret: &str) -> String {
+    let digest = sha2::Sha256::digest(format!("agora-csrf\0{secret}").as_bytes());
+    hex::encode(&digest[..16])
+}
+
 /// Middleware: every path but the open ones needs a valid token; the principal is left in the
 /// request extensions for [`authorize`].
 pub async fn require_token(
@@ -258,10 +292,13 @@ pub async fn require_token(
     let Some(auth) = req.app_data::<web::Data<Authenticator>>().cloned() else {
         return Ok(next.call(req).await?.map_into_left_body());
     };
-    if !auth.enabled || auth.is_open(req.path()) {
+    // The sign-in page and its stylesheet must be reachable to sign in at all.
+    let sign_in = req.path() == "/ui/login" || req.path().starts_with("/ui/assets/");
+    if !auth.enabled || auth.is_open(req.path()) || sign_in {
         return Ok(next.call(req).await?.map_into_left_body());
     }
-    match auth.authenticate(req.headers().get(AUTHORIZATION)).await {
+    let header = credentials(req.request());
+    match auth.authenticate(header.as_ref()).await {
         Ok(principal) => {
             req.extensions_mut().insert(principal);
             Ok(next.call(req).await?.map_into_left_body())
@@ -281,7 +318,8 @@ pub async fn authorize(req: &HttpRequest, scope: Scope) -> Result<Principal, Err
     let principal = match known {
         Some(p) => p,
         None => {
-            let header = req.headers().get(AUTHORIZATION);
+            let header = credentials(req);
+            let header = header.as_ref();
             let p = match (req.app_data::<web::Data<Authenticator>>(), scope) {
                 (Some(auth), Scope::Read) => auth.authenticate(header).await?,
                 (Some(auth), _) => auth.authenticate_token(header).await?,

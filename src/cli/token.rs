@@ -3,9 +3,8 @@
 
 use clap::Subcommand;
 
-use crate::auth::{Scope, generate_secret, hash_secret};
 use crate::config::Settings;
-use crate::store::{NewToken, Stores};
+use crate::store::Stores;
 
 #[derive(Debug, Subcommand)]
 pub enum TokenCommand {
@@ -44,44 +43,37 @@ pub async fn run(settings: Settings, command: TokenCommand) -> anyhow::Result<()
             created_by,
             patterns,
         } => {
-            let name = name.trim();
-            if name.is_empty() || name.chars().any(|c| c.is_control()) {
-                anyhow::bail!("token name must be non-empty printable text");
-            }
-            let scopes = Scope::join(&Scope::parse_list(&scopes).map_err(anyhow::Error::msg)?);
-            let patterns =
-                crate::auth::normalize_patterns(&patterns).map_err(anyhow::Error::msg)?;
-            let secret = generate_secret().map_err(anyhow::Error::msg)?;
             let created_by = created_by
                 .or_else(|| std::env::var("USER").ok())
                 .unwrap_or_else(|| "cli".into());
-            let new = NewToken {
-                name,
-                secret_sha256: &hash_secret(&secret),
-                scopes: &scopes,
-                patterns: &patterns,
-                created_by: &created_by,
+            let made = crate::admin::tokens::create(
+                store.as_ref(),
+                stores.admin.as_ref(),
+                &name,
+                &scopes,
+                &patterns,
+                &created_by,
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let limit = if made.patterns.is_empty() {
+                String::new()
+            } else {
+                format!(", publishing only {}", made.patterns)
             };
-            match store.token_create(&new).await? {
-                true => {
-                    let limit = if patterns.is_empty() {
-                        String::new()
-                    } else {
-                        format!(", publishing only {patterns}")
-                    };
-                    eprintln!(
-                        "token {name:?} created with scopes {scopes}{limit}; its secret (shown only now):"
-                    );
-                    println!("{secret}");
-                    Ok(())
-                }
-                false => Err(anyhow::anyhow!(
-                    "an active token named {name:?} exists already"
-                )),
-            }
+            eprintln!(
+                "token {:?} created with scopes {}{limit}; its secret (shown only now):",
+                made.name, made.scopes
+            );
+            println!("{}", made.secret);
+            Ok(())
         }
         TokenCommand::Revoke { name } => {
-            if store.token_revoke(&name).await? {
+            let actor = std::env::var("USER").unwrap_or_else(|_| "cli".into());
+            if crate::admin::tokens::revoke(store.as_ref(), stores.admin.as_ref(), &name, &actor)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?
+            {
                 println!("revoked {name}");
                 Ok(())
             } else {

@@ -3,7 +3,7 @@
 
 use actix_web::{Route, guard, web};
 
-use super::handlers::{admin, health, protocol, publish, sumdb, ui};
+use super::handlers::{admin, health, protocol, publish, sumdb, ui, ui_admin};
 
 /// `GET` or `HEAD`: every read of the protocol answers both.
 fn read() -> Route {
@@ -16,7 +16,17 @@ pub fn configure(cfg: &mut web::ServiceConfig, admin_enabled: bool, ui_enabled: 
         cfg.route("/", read().to(ui::home))
             .route("/ui/search", read().to(ui::search))
             .route("/ui/mod/{rest:.*}", read().to(ui::module))
-            .route("/ui/assets/{name}", read().to(ui::asset));
+            .route("/ui/assets/{name}", read().to(ui::asset))
+            .route("/ui/login", read().to(ui_admin::login_form))
+            .route("/ui/login", web::post().to(ui_admin::login))
+            .route("/ui/logout", web::post().to(ui_admin::logout));
+        if admin_enabled {
+            cfg.route("/ui/admin", read().to(ui_admin::console))
+                .route("/ui/admin/tokens", web::post().to(ui_admin::create_token))
+                .route("/ui/admin/revoke", web::post().to(ui_admin::revoke_token))
+                .route("/ui/admin/hide", web::post().to(ui_admin::hide))
+                .route("/ui/admin/expire", web::post().to(ui_admin::expire));
+        }
     }
     cfg.route("/healthz", web::get().to(health::healthz))
         .route("/readyz", web::get().to(health::readyz))

@@ -2,12 +2,13 @@
 //! HTML-escaped by askama) that work without JavaScript, under `/` and `/ui/…`. No module path
 //! can start with `ui` (its first element needs a dot), so no page shadows a module.
 
+mod admin;
 mod pages;
 mod setup;
 
 use std::sync::LazyLock;
 
-pub use pages::{ModulePage, Pages, SearchPage, VersionPage};
+pub use pages::{Pages, module_href, version_href};
 pub use setup::{Setup, setup_text};
 
 /// The one stylesheet, embedded, served under a name that changes with its content so it can be

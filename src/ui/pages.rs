@@ -11,7 +11,7 @@ use crate::store::{AdminStore, CatalogQuery, VersionStore};
 use gomod::module::{self, ModulePath};
 use gomod::version::Version;
 
-const VERSION: &str = env!("CARGO_PKG_VERSION");
+pub(super) const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// Modules per page of the catalog.
 const PAGE: i64 = 50;
 /// Versions shown on a module page.
@@ -85,18 +85,21 @@ pub struct VersionPage<'a> {
     zip_size: u64,
     zip_sha256: String,
     go_mod: String,
+    /// The form token, when an administrator is looking.
+    admin_csrf: Option<String>,
 }
 
 /// Renders the pages from the stores and the settings they show.
 pub struct Pages {
     pub admin: Arc<dyn AdminStore>,
+    pub tokens: Arc<dyn crate::store::TokenStore>,
     pub versions: Arc<dyn VersionStore>,
     pub private: String,
     pub sumdb_names: String,
     pub auth: bool,
 }
 
-fn render(t: &impl Template) -> Result<String, Error> {
+pub(super) fn render(t: &impl Template) -> Result<String, Error> {
     t.render()
         .map_err(|e| Error::internal(anyhow::anyhow!("rendering a page: {e}")))
 }
@@ -109,7 +112,7 @@ pub fn module_href(path: &str) -> String {
     )
 }
 
-fn version_href(path: &str, version: &str) -> String {
+pub fn version_href(path: &str, version: &str) -> String {
     format!(
         "{}/@v/{}",
         module_href(path),
@@ -246,7 +249,12 @@ impl Pages {
     }
 
     /// `/ui/mod/<path>/@v/<version>`: hashes, go.mod and downloads of one stored version.
-    pub async fn version(&self, path: &ModulePath, version: &Version) -> Result<String, Error> {
+    pub async fn version(
+        &self,
+        path: &ModulePath,
+        version: &Version,
+        admin_csrf: Option<String>,
+    ) -> Result<String, Error> {
         let Some(stored) = self.versions.version(path, version).await? else {
             return Err(Error::not_found(format!(
                 "{path}@{version}: not stored here"
@@ -286,6 +294,7 @@ impl Pages {
             zip_size: stored.zip.size,
             zip_sha256: stored.zip.sha256,
             go_mod: String::from_utf8_lossy(&stored.go_mod).into_owned(),
+            admin_csrf,
         })
     }
 }

@@ -2,6 +2,7 @@
 //! SQLite, a real go command and real git repositories, all over loopback.
 
 mod auth;
+mod browser;
 mod direct_e2e;
 mod direct_faults;
 mod direct_fixture;
@@ -29,4 +30,5 @@ mod sumdb_server;
 mod sumdb_verify;
 mod telemetry;
 mod ui;
+mod ui_browser;
 mod upstream;

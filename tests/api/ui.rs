@@ -214,3 +214,114 @@ async fn pages_can_be_turned_off_and_follow_auth(pool: sqlx::PgPool) {
         "{html}"
     );
 }
+
+#[sqlx::test(migrations = "migrations/postgres")]
+async fn admin_forms_refuse_forgeries(pool: sqlx::PgPool) {
+    let app = spawn_app_with(pg_store(pool), "off", &[]).await;
+    store_version(
+        &app,
+        "example.com/forge",
+        "v1.0.0",
+        "module example.com/forge\n",
+    )
+    .await;
+    let admin = app.token("root", "admin").await;
+    let reader = app.token("reader", "read").await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let post = |path: &str, cookie: Option<&str>, origin: Option<&str>, body: String| {
+        let mut req = client
+            .post(format!("{}{path}", app.address))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body);
+        if let Some(c) = cookie {
+            req = req.header("cookie", format!("agora_session={c}"));
+        }
+        if let Some(o) = origin {
+            req = req.header("origin", o);
+        }
+        async move { req.send().await.expect("post").status().as_u16() }
+    };
+    let csrf = agora::auth::csrf_token(&admin);
+    let form = |csrf: &str, confirm: &str| {
+        format!("csrf={csrf}&module=example.com%2Fforge&version=v1.0.0&reason=r&confirm={confirm}")
+    };
+    // No session, a reader's session, a forged form token, another origin, no confirmation.
+    assert_eq!(
+        post("/ui/admin/hide", None, None, form(&csrf, "yes")).await,
+        401
+    );
+    let reader_csrf = agora::auth::csrf_token(&reader);
+    assert_eq!(
+        post(
+            "/ui/admin/hide",
+            Some(&reader),
+            None,
+            form(&reader_csrf, "yes")
+        )
+        .await,
+        403
+    );
+    assert_eq!(
+        post("/ui/admin/hide", Some(&admin), None, form("0000", "yes")).await,
+        403
+    );
+    let evil = Some("https://evil.example");
+    assert_eq!(
+        post("/ui/admin/hide", Some(&admin), evil, form(&csrf, "yes")).await,
+        403
+    );
+    assert_eq!(
+        post("/ui/login", None, evil, format!("token={admin}")).await,
+        403
+    );
+    assert_eq!(
+        post("/ui/admin/hide", Some(&admin), None, form(&csrf, "")).await,
+        400
+    );
+    let (status, _) = app.fetch("/example.com/forge/@v/v1.0.0.info").await;
+    assert_eq!(status, 200, "nothing was hidden");
+    // The real thing, from this origin.
+    let own = Some(app.address.as_str());
+    assert_eq!(
+        post("/ui/admin/hide", Some(&admin), own, form(&csrf, "yes")).await,
+        303
+    );
+    let (status, _) = app.fetch("/example.com/forge/@v/v1.0.0.info").await;
+    assert_eq!(status, 410);
+    // Signing in sets a cookie only the pages see: HttpOnly, SameSite=Strict.
+    let resp = client
+        .post(format!("{}/ui/login", app.address))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("token={admin}"))
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(resp.status().as_u16(), 303);
+    let cookie = resp.headers()["set-cookie"]
+        .to_str()
+        .expect("cookie")
+        .to_string();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    let resp = client
+        .post(format!("{}/ui/login", app.address))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("token=agora_nope")
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(resp.status().as_u16(), 401);
+    // The session cookie is no token for the protocol or the API.
+    let resp = client
+        .get(format!("{}/admin/versions", app.address))
+        .header("cookie", format!("agora_session={admin}"))
+        .send()
+        .await
+        .expect("api");
+    assert_eq!(resp.status().as_u16(), 401);
+}

@@ -7,3 +7,4 @@ pub mod protocol;
 pub mod publish;
 pub mod sumdb;
 pub mod ui;
+pub mod ui_admin;

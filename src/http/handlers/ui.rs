@@ -10,7 +10,7 @@ use crate::ui::{CONTENT_SECURITY_POLICY, CSS, CSS_PATH, Pages};
 use gomod::module::{self, ModulePath};
 use gomod::version::Version;
 
-fn page(html: String) -> HttpResponse {
+pub(super) fn page(html: String) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
         .insert_header((header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
@@ -56,6 +56,7 @@ pub async fn search(
 /// `/ui/mod/<escaped path>` and `/ui/mod/<escaped path>/@v/<escaped version>`.
 pub async fn module(
     _reader: RequireRead,
+    req: HttpRequest,
     pages: web::Data<Pages>,
     rest: web::Path<String>,
 ) -> Result<HttpResponse, Error> {
@@ -75,7 +76,9 @@ pub async fn module(
                 .ok()
                 .and_then(|v| Version::parse(&v).ok())
                 .ok_or_else(|| Error::invalid(format!("not a version: {v}")))?;
-            pages.version(&path, &version).await?
+            pages
+                .version(&path, &version, super::ui_admin::admin_csrf(&req).await)
+                .await?
         }
     };
     Ok(page(html))
