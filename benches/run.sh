@@ -315,5 +315,12 @@ LUA
   mid=$(psql -tA "$scale_db" -c "SELECT id FROM versions ORDER BY id OFFSET 500000 LIMIT 1")
   read -r r p <<<"$(rps_p99 "$agora_url/catalog?pagesize=1000&token=$mid" 4)"
   row "/catalog page of 1000 in the middle (4 clients)" "$r" "$p" "" "p99 <= 20 ms"
+  header "web pages on 100k modules / 1M versions (4 clients)" "rps" "p99 ms" ""
+  for r in "front page:/" "search, 100 matches (a page of 50):/ui/search?q=m0999" \
+    "search, no match (scans every path):/ui/search?q=nothing-like-this" \
+    "module page (10 versions):/ui/mod/synth.example/m012345" "operations:/ui/ops"; do
+    read -r rr pp <<<"$(rps_p99 "$agora_url${r#*:}" 4)"
+    row "${r%%:*}" "$rr" "$pp" "" "p99 <= 50 ms"
+  done
   stop "$agora_pid"
 fi

@@ -97,6 +97,7 @@ impl App {
             cache.memory_zip_max_bytes,
             disk,
         ));
+        let pages_blobs = blobs.clone();
         let intake = Arc::new(
             Intake::new(versions.clone(), blobs.clone(), rules.clone())
                 .with_hook(crate::policy::hook_from(settings)?)
@@ -147,11 +148,13 @@ impl App {
             admin: stores.admin.clone(),
             sumdb: Some(sumdb.clone()),
             max_bytes: settings.admin.max_publish_bytes,
-            temp_dir,
+            temp_dir: temp_dir.clone(),
             patterns: settings.publish_patterns().to_string(),
             read_timeout: Duration::from_secs(settings.admin.publish_read_timeout_secs.max(1)),
         };
         let pages = Arc::new(crate::ui::Pages {
+            blobs: pages_blobs,
+            temp_dir: temp_dir.clone(),
             admin: stores.admin.clone(),
             tokens: stores.tokens.clone(),
             versions: versions.clone() as Arc<dyn VersionStore>,

@@ -15,6 +15,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, admin_enabled: bool, ui_enabled: 
         // No module path is `/` or starts with `ui/` (a module's first element has a dot).
         cfg.route("/", read().to(ui::home))
             .route("/ui/search", read().to(ui::search))
+            .route("/ui/ops", read().to(ui::ops))
             .route("/ui/mod/{rest:.*}", read().to(ui::module))
             .route("/ui/assets/{name}", read().to(ui::asset))
             .route("/ui/login", read().to(ui_admin::login_form))

@@ -79,6 +79,11 @@ pub trait AdminStore: Send + Sync {
         after: &str,
         limit: i64,
     ) -> Result<Vec<ModuleSummary>, StoreError>;
+    /// The newest visible versions, newest first.
+    async fn newest_versions(&self, limit: i64) -> Result<Vec<CatalogRow>, StoreError>;
+    /// Modules by when one of their versions was last served, most recent first: (path, unix
+    /// seconds).
+    async fn recently_used_modules(&self, limit: i64) -> Result<Vec<(String, i64)>, StoreError>;
     /// Every blob a version row names, once each (for `agora blobs`).
     async fn blob_refs(&self) -> Result<Vec<super::BlobRef>, StoreError>;
     /// Stored versions with what administration needs to know of them.

@@ -5,6 +5,7 @@
 mod admin;
 mod pages;
 mod setup;
+mod zipview;
 
 use std::sync::LazyLock;
 

@@ -87,10 +87,37 @@ pub struct VersionPage<'a> {
     go_mod: String,
     /// The form token, when an administrator is looking.
     admin_csrf: Option<String>,
+    files: Vec<(String, u64)>,
+    files_shown: usize,
+    files_total: usize,
+    license: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "ops.html")]
+struct OpsPage<'a> {
+    css: &'a str,
+    query: &'a str,
+    agora_version: &'a str,
+    hit_ratio: String,
+    hits: u64,
+    misses: u64,
+    passes: u64,
+    stored: u64,
+    not_found: u64,
+    failed: u64,
+    mismatches: u64,
+    /// (module@version, link)
+    newest: Vec<(String, String)>,
+    /// (module, link, when)
+    used: Vec<(String, String, String)>,
 }
 
 /// Renders the pages from the stores and the settings they show.
 pub struct Pages {
+    pub blobs: Arc<dyn crate::store::BlobStore>,
+    /// Where a zip is copied to list its files.
+    pub temp_dir: std::path::PathBuf,
     pub admin: Arc<dyn AdminStore>,
     pub tokens: Arc<dyn crate::store::TokenStore>,
     pub versions: Arc<dyn VersionStore>,
@@ -271,6 +298,10 @@ impl Pages {
             .await?
             .into_iter()
             .find(|r| r.id == stored.id);
+        let prefix = format!("{path}@{version}/");
+        let contents =
+            super::zipview::contents(self.blobs.as_ref(), &stored.zip, &prefix, &self.temp_dir)
+                .await?;
         let time = serde_json::from_slice::<serde_json::Value>(&stored.info)
             .ok()
             .and_then(|v| v["Time"].as_str().map(str::to_string))
@@ -295,6 +326,61 @@ impl Pages {
             zip_sha256: stored.zip.sha256,
             go_mod: String::from_utf8_lossy(&stored.go_mod).into_owned(),
             admin_csrf,
+            files_shown: contents.files.len(),
+            files_total: contents.total,
+            files: contents.files,
+            license: contents.license,
+        })
+    }
+
+    /// `/ui/ops`: this replica's counters, the newest and most recently used from the store.
+    pub async fn ops(&self) -> Result<String, Error> {
+        use crate::telemetry::metrics::METRICS;
+        let count =
+            |v: &prometheus::IntCounterVec, label: &str| v.with_label_values(&[label]).get();
+        let (hits, misses, passes) = (
+            count(&METRICS.cache, "hit"),
+            count(&METRICS.cache, "miss"),
+            count(&METRICS.cache, "pass"),
+        );
+        let answered = hits + misses;
+        let hit_ratio = if answered == 0 {
+            "no versions served yet".to_string()
+        } else {
+            format!("{:.1} %", hits as f64 * 100.0 / answered as f64)
+        };
+        let newest = self
+            .admin
+            .newest_versions(20)
+            .await?
+            .into_iter()
+            .map(|r| {
+                let link = version_href(&r.module, &r.version);
+                (format!("{}@{}", r.module, r.version), link)
+            })
+            .collect();
+        let used = self
+            .admin
+            .recently_used_modules(20)
+            .await?
+            .into_iter()
+            .map(|(m, at)| (module_href(&m), when(at), m))
+            .map(|(link, at, m)| (m, link, at))
+            .collect();
+        render(&OpsPage {
+            css: &CSS_PATH,
+            query: "",
+            agora_version: VERSION,
+            hit_ratio,
+            hits,
+            misses,
+            passes,
+            stored: count(&METRICS.fetches, "stored"),
+            not_found: count(&METRICS.fetches, "not_found"),
+            failed: count(&METRICS.fetches, "error"),
+            mismatches: count(&METRICS.sumdb_verifications, "mismatch"),
+            newest,
+            used,
         })
     }
 }

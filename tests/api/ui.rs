@@ -10,9 +10,24 @@ const HOSTILE: &str = "<script>alert(1)</script>";
 
 async fn store_version(app: &TestApp, module: &str, version: &str, go_mod: &str) {
     let dir = tempfile::tempdir().expect("tmp");
-    let data = format!("zip of {module}@{version}").into_bytes();
     let path = dir.path().join("z");
-    std::fs::write(&path, &data).expect("write");
+    {
+        use std::io::Write;
+        let file = std::fs::File::create(&path).expect("create");
+        let mut zip = zip::ZipWriter::new(file);
+        let options = zip::write::SimpleFileOptions::default();
+        for (name, body) in [
+            ("go.mod", go_mod.to_string()),
+            ("LICENSE", format!("Licensed {HOSTILE}\n")),
+            ("pkg/a.go", "package pkg\n".to_string()),
+        ] {
+            zip.start_file(format!("{module}@{version}/{name}"), options)
+                .expect("entry");
+            zip.write_all(body.as_bytes()).expect("write");
+        }
+        zip.finish().expect("finish");
+    }
+    let data = std::fs::read(&path).expect("read");
     let blob = BlobRef {
         sha256: hex::encode(gomod::dirhash::sha256_reader(&data[..]).expect("sha")),
         size: data.len() as u64,
@@ -170,7 +185,18 @@ async fn pages_show_the_setup_the_catalog_and_escape_everything(pool: sqlx::PgPo
     );
     assert!(html.contains("2024-05-06T07:08:09Z"), "{html}");
     assert!(html.contains("Hidden:"), "{html}");
+    assert!(
+        html.contains("<code>pkg/a.go</code>") && html.contains("<h2>LICENSE</h2>"),
+        "{html}"
+    );
+    assert!(html.contains("Licensed &#60;script&#62;"), "{html}");
     assert!(!html.contains(HOSTILE), "unescaped: {html}");
+
+    // Operations: counters and the newest versions (the hidden one not among them).
+    let (status, _, html) = page(&app, "/ui/ops").await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("example.com/Web/lib@v1.3.0"), "{html}");
+    assert!(!html.contains("example.com/Web/lib@v1.2.0"), "{html}");
 
     // Bad input: a clear 4xx.
     for (path, want) in [

@@ -84,6 +84,11 @@ pub async fn module(
     Ok(page(html))
 }
 
+/// `/ui/ops`: counters and lists for the people running the proxy.
+pub async fn ops(_reader: RequireRead, pages: web::Data<Pages>) -> Result<HttpResponse, Error> {
+    Ok(page(pages.ops().await?))
+}
+
 /// The stylesheet, under its content-hashed name only.
 pub async fn asset(req: HttpRequest) -> HttpResponse {
     if req.path() != CSS_PATH.as_str() {

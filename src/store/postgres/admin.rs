@@ -27,17 +27,48 @@ impl AdminStore for PgStore {
     ) -> Result<Vec<crate::store::ModuleSummary>, StoreError> {
         Ok(sqlx::query_as!(
             crate::store::ModuleSummary,
-            r#"SELECT m.path, count(v.id) AS "versions!",
+            // The page of modules first (in path order, by the path index), then counts for
+            // those alone: a broad search must not aggregate every version.
+            r#"WITH page AS (
+                   SELECT id, path FROM modules
+                   WHERE path > $2 AND strpos(path, $1) > 0
+                   ORDER BY path LIMIT $3)
+               SELECT p.path, count(v.id) AS "versions!",
                       extract(epoch FROM max(v.fetched_at))::bigint AS "last_stored!"
-               FROM modules m JOIN versions v ON v.module_id = m.id
-               WHERE m.path > $2 AND strpos(m.path, $1) > 0
-               GROUP BY m.path ORDER BY m.path LIMIT $3"#,
+               FROM page p JOIN versions v ON v.module_id = p.id
+               GROUP BY p.path ORDER BY p.path"#,
             text,
             after,
             limit
         )
         .fetch_all(&self.pool)
         .await?)
+    }
+
+    async fn newest_versions(&self, limit: i64) -> Result<Vec<CatalogRow>, StoreError> {
+        Ok(sqlx::query_as!(
+            CatalogRow,
+            r#"SELECT v.id, m.path AS module, v.version
+               FROM versions v JOIN modules m ON m.id = v.module_id
+               WHERE NOT EXISTS (SELECT 1 FROM hidden_versions h WHERE h.version_id = v.id)
+               ORDER BY v.id DESC LIMIT $1"#,
+            limit
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    async fn recently_used_modules(&self, limit: i64) -> Result<Vec<(String, i64)>, StoreError> {
+        let rows = sqlx::query!(
+            r#"SELECT m.path, max(u.last_used_at) AS "used!"
+               FROM version_usage u JOIN versions v ON v.id = u.version_id
+               JOIN modules m ON m.id = v.module_id
+               GROUP BY m.path ORDER BY 2 DESC LIMIT $1"#,
+            limit
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|r| (r.path, r.used)).collect())
     }
 
     async fn blob_refs(&self) -> Result<Vec<crate::store::BlobRef>, StoreError> {

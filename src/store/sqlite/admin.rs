@@ -66,11 +66,14 @@ impl AdminStore for SqliteStore {
         limit: i64,
     ) -> Result<Vec<crate::store::ModuleSummary>, StoreError> {
         let rows: Vec<(String, i64, i64)> = sqlx::query_as(
-            "SELECT m.path, count(v.id),
+            "WITH page AS (
+                 SELECT id, path FROM modules
+                 WHERE path > ?2 AND instr(path, ?1) > 0
+                 ORDER BY path LIMIT ?3)
+             SELECT p.path, count(v.id),
                     CAST(strftime('%s', max(v.fetched_at)) AS INTEGER)
-             FROM modules m JOIN versions v ON v.module_id = m.id
-             WHERE m.path > ?2 AND instr(m.path, ?1) > 0
-             GROUP BY m.path ORDER BY m.path LIMIT ?3",
+             FROM page p JOIN versions v ON v.module_id = p.id
+             GROUP BY p.path ORDER BY p.path",
         )
         .bind(text)
         .bind(after)
@@ -87,6 +90,38 @@ impl AdminStore for SqliteStore {
                 },
             )
             .collect())
+    }
+
+    async fn newest_versions(&self, limit: i64) -> Result<Vec<CatalogRow>, StoreError> {
+        let rows: Vec<(i64, String, String)> = sqlx::query_as(
+            "SELECT v.id, m.path, v.version
+             FROM versions v JOIN modules m ON m.id = v.module_id
+             WHERE NOT EXISTS (SELECT 1 FROM hidden_versions h WHERE h.version_id = v.id)
+             ORDER BY v.id DESC LIMIT ?1",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, module, version)| CatalogRow {
+                id,
+                module,
+                version,
+            })
+            .collect())
+    }
+
+    async fn recently_used_modules(&self, limit: i64) -> Result<Vec<(String, i64)>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT m.path, max(u.last_used_at)
+             FROM version_usage u JOIN versions v ON v.id = u.version_id
+             JOIN modules m ON m.id = v.module_id
+             GROUP BY m.path ORDER BY 2 DESC LIMIT ?1",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     async fn blob_refs(&self) -> Result<Vec<crate::store::BlobRef>, StoreError> {
