@@ -199,6 +199,11 @@ pub async fn expire(
             "{module}@{version} is not stored"
         )));
     };
+    if row.hidden_reason.is_some() {
+        return Err(Error::denied(format!(
+            "{module}@{version} is hidden: expiring it would let the next request fetch it again, unhidden"
+        )));
+    }
     if !retention::refetchable(&row.source) {
         return Err(Error::denied(format!(
             "{module}@{version} was published or imported here: nothing could fetch it again, so it is hidden, never expired"

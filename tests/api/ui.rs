@@ -317,6 +317,11 @@ async fn admin_forms_refuse_forgeries(pool: sqlx::PgPool) {
     );
     let (status, _) = app.fetch("/example.com/forge/@v/v1.0.0.info").await;
     assert_eq!(status, 410);
+    // A published version is never expired: nothing could fetch it again.
+    assert_eq!(
+        post("/ui/admin/expire", Some(&admin), own, form(&csrf, "yes")).await,
+        403
+    );
     // Signing in sets a cookie only the pages see: HttpOnly, SameSite=Strict.
     let resp = client
         .post(format!("{}/ui/login", app.address))

@@ -125,6 +125,18 @@ async fn a_user_and_an_administrator_in_the_browser(pool: sqlx::PgPool) {
     b.wait_for("revoked 20").await;
     b.screenshot("token-revoked").await;
     assert_eq!(app.fetch_as(versions, &other).await.0, 401);
+    // Expiring is refused for it.
+    b.goto(&format!(
+        "{}/ui/mod/github.com/!agora-!test/!caps/@v/v1.0.0",
+        app.address
+    ))
+    .await;
+    b.click("input[name=confirm][value=yes]:not(#confirm-hide)")
+        .await;
+    b.click("#expire").await;
+    // A hidden version stays: expiring it would let the next request fetch it again, unhidden.
+    b.wait_for("is hidden").await;
+    assert!(app.is_stored(CAPS, "v1.0.0").await);
     // Every action is in the audit log.
     b.goto(&format!("{}/ui/admin", app.address)).await;
     let page = b.source().await;

@@ -7,6 +7,19 @@ use crate::store::{
     AdminStore, AuditEntry, BlobRef, CatalogQuery, CatalogRow, Hidden, StoreError, VersionRow,
 };
 
+/// `text` anywhere in a string, as a LIKE pattern (its own `%`, `_` and `\` taken literally).
+fn like_anywhere(text: &str) -> String {
+    let mut pattern = String::from("%");
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
 #[async_trait]
 impl AdminStore for PgStore {
     async fn hidden(&self) -> Result<Vec<Hidden>, StoreError> {
@@ -31,13 +44,13 @@ impl AdminStore for PgStore {
             // those alone: a broad search must not aggregate every version.
             r#"WITH page AS (
                    SELECT id, path FROM modules
-                   WHERE path > $2 AND strpos(path, $1) > 0
+                   WHERE path > $2 AND path LIKE $1 ESCAPE '\'
                    ORDER BY path LIMIT $3)
                SELECT p.path, count(v.id) AS "versions!",
                       extract(epoch FROM max(v.fetched_at))::bigint AS "last_stored!"
                FROM page p JOIN versions v ON v.module_id = p.id
                GROUP BY p.path ORDER BY p.path"#,
-            text,
+            like_anywhere(text),
             after,
             limit
         )
