@@ -183,7 +183,8 @@ async fn bad_input_gets_a_clear_4xx_and_the_server_keeps_serving(pool: sqlx::PgP
         ("/example.com/m/@v/V1.0.0.info".into(), 400),
         ("/nodot/m/@v/list".into(), 400),
         ("/favicon.ico".into(), 404),
-        ("/".into(), 404),
+        // `/` is the front page (ui.rs); with the pages off it is 404 (ui.rs too).
+        ("/ui/nothing".into(), 404),
         (long, 400),
         // Well-formed but not a version this module can have.
         ("/example.com/m/@v/v2.0.0.mod".into(), 404),
