@@ -279,12 +279,13 @@ fi
 if on scale; then
   scale_db=$pg/agora_bench_scale
   if [ "$(psql -tA "$pg/postgres" -c "SELECT 1 FROM pg_database WHERE datname = 'agora_bench_scale'")" != 1 ] ||
-    [ "$(psql -tA "$scale_db" -c "SELECT count(*) FROM modules WHERE path = 'synth.example/many'" 2>/dev/null)" != 1 ]; then
+    [ "$(psql -tA "$scale_db" -c "SELECT count(*) FROM modules WHERE path = 'synth.example/zipped'" 2>/dev/null)" != 1 ]; then
     echo "generating the scale data set (100k modules, 1M versions) ..."
     fresh_db agora_bench_scale >/dev/null
     AGORA_DATABASE_URL=$scale_db "$bin" migrate >/dev/null
     t0=$(date +%s)
     psql -q "$scale_db" -f benches/scale.sql
+    python3 benches/scale_zip.py | psql -q "$scale_db"
     echo "  done in $(($(date +%s) - t0)) s"
   fi
   for m in "${corpus[@]}"; do echo "/${m%@*}/@v/${m#*@}.info"; done >"$work/hot.txt"
@@ -318,7 +319,9 @@ LUA
   header "web pages on 100k modules / 1M versions (4 clients)" "rps" "p99 ms" ""
   for r in "front page:/" "search, 100 matches (a page of 50):/ui/search?q=m0999" \
     "search, no match (scans every path):/ui/search?q=nothing-like-this" \
-    "module page (10 versions):/ui/mod/synth.example/m012345" "operations:/ui/ops"; do
+    "module page (10 versions):/ui/mod/synth.example/m012345" \
+    "version page (zip of 202 files listed):/ui/mod/synth.example/zipped/@v/v1.0.0" \
+    "operations (top 20 of 100k modules by use):/ui/ops"; do
     read -r rr pp <<<"$(rps_p99 "$agora_url${r#*:}" 4)"
     row "${r%%:*}" "$rr" "$pp" "" "p99 <= 50 ms"
   done

@@ -24,6 +24,13 @@ SELECT m.id, 'v1.' || (j / 100) || '.' || (j % 100),
        0, repeat('0', 64), 'h1:synthetic', 'h1:synthetic', 'synthetic'
 FROM modules m CROSS JOIN generate_series(0, 9999) AS j
 WHERE m.path = 'synth.example/many';
+
+-- Every version served a few times, and its module's sum: what the operations page ranks.
+INSERT INTO version_usage (version_id, last_used_at, uses)
+SELECT id, 1700000000 + id % 86400, (id * 7919) % 1000 FROM versions;
+INSERT INTO module_usage (module_id, uses, last_used_at)
+SELECT v.module_id, sum(u.uses), max(u.last_used_at)
+FROM version_usage u JOIN versions v ON v.id = u.version_id GROUP BY v.module_id;
 COMMIT;
 
 VACUUM ANALYZE;

@@ -78,7 +78,13 @@ pub struct VersionInfo {
     pub version: String,
     pub source: String,
     pub stored_at: i64,
+    /// The version's time as its `.info` gives it.
+    #[serde(default)]
+    pub time: Option<String>,
     pub last_used_at: Option<i64>,
+    /// Times served, counted since usage counts began.
+    #[serde(default)]
+    pub uses: i64,
     pub hidden: Option<String>,
 }
 

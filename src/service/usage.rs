@@ -1,12 +1,13 @@
-//! When each version was last served, recorded cheaply: uses are gathered in memory and written
-//! in one batch at most once a minute per replica, into `version_usage` (version rows never
-//! change). A crash loses at most the last minute of uses, which retention can afford.
+//! When and how often each version is served, recorded cheaply: uses are counted in memory and
+//! written in one batch at most once a minute per replica, into `version_usage` and
+//! `module_usage` (version rows never change). A crash loses at most the last minute of uses,
+//! which retention and the operations page can afford.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::store::AdminStore;
+use crate::store::{AdminStore, Use};
 
 /// Longest time uses wait in memory before they are written.
 pub const FLUSH_EVERY: Duration = Duration::from_secs(60);
@@ -18,7 +19,8 @@ pub struct UsageRecorder {
 }
 
 struct State {
-    pending: HashMap<i64, i64>,
+    /// Version id to (uses, latest use).
+    pending: HashMap<i64, (i64, i64)>,
     last_flush: Instant,
 }
 
@@ -40,14 +42,23 @@ impl UsageRecorder {
         let now = crate::admin::unix_now();
         let batch = {
             let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-            state.pending.insert(version_id, now);
+            let entry = state.pending.entry(version_id).or_insert((0, now));
+            entry.0 += 1;
+            entry.1 = entry.1.max(now);
             if state.last_flush.elapsed() < self.every {
                 return;
             }
             state.last_flush = Instant::now();
             std::mem::take(&mut state.pending)
         };
-        let uses: Vec<(i64, i64)> = batch.into_iter().collect();
+        let uses: Vec<Use> = batch
+            .into_iter()
+            .map(|(version_id, (count, at))| Use {
+                version_id,
+                count,
+                at,
+            })
+            .collect();
         let store = self.admin.clone();
         if let Ok(handle) = tokio::runtime::Handle::try_current() {
             handle.spawn(async move {

@@ -16,8 +16,22 @@ pub struct VersionRow {
     pub zip: BlobRef,
     /// Unix seconds.
     pub stored_at: i64,
+    /// The `.info`'s `Time`: when the version was made, as the go command reports it.
+    pub time: Option<String>,
     pub last_used_at: Option<i64>,
+    /// How many times it was served (counted since usage counts began).
+    pub uses: i64,
     pub hidden_reason: Option<String>,
+}
+
+/// The `Time` a stored `.info` names, if it is readable.
+pub fn info_time(info: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Info {
+        #[serde(rename = "Time")]
+        time: Option<String>,
+    }
+    serde_json::from_slice::<Info>(info).ok()?.time
 }
 
 /// Which versions `catalog` returns: ordered by id, after `after_id`.
@@ -56,6 +70,23 @@ pub struct CatalogRow {
     pub version: String,
 }
 
+/// A module's uses, summed over its versions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModuleUse {
+    pub path: String,
+    pub uses: i64,
+    /// Unix seconds.
+    pub last_used_at: i64,
+}
+
+/// Uses of one version gathered by a replica: how many, and the latest (unix seconds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Use {
+    pub version_id: i64,
+    pub count: i64,
+    pub at: i64,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct AuditEntry {
     pub id: i64,
@@ -81,9 +112,10 @@ pub trait AdminStore: Send + Sync {
     ) -> Result<Vec<ModuleSummary>, StoreError>;
     /// The newest visible versions, newest first.
     async fn newest_versions(&self, limit: i64) -> Result<Vec<CatalogRow>, StoreError>;
-    /// Modules by when one of their versions was last served, most recent first: (path, unix
-    /// seconds).
-    async fn recently_used_modules(&self, limit: i64) -> Result<Vec<(String, i64)>, StoreError>;
+    /// Modules by when one of their versions was last served, most recent first.
+    async fn recently_used_modules(&self, limit: i64) -> Result<Vec<ModuleUse>, StoreError>;
+    /// Modules by how often their versions were served, most used first.
+    async fn top_modules(&self, limit: i64) -> Result<Vec<ModuleUse>, StoreError>;
     /// Every blob a version row names, once each (for `agora blobs`).
     async fn blob_refs(&self) -> Result<Vec<super::BlobRef>, StoreError>;
     /// Stored versions with what administration needs to know of them.
@@ -110,6 +142,7 @@ pub trait AdminStore: Send + Sync {
     ) -> Result<(), StoreError>;
     async fn record_audit(&self, entry: &AuditEntry) -> Result<(), StoreError>;
     async fn audit_log(&self, after_id: i64, limit: i64) -> Result<Vec<AuditEntry>, StoreError>;
-    /// Raises each version's last use to at least the given unix time; unknown ids are skipped.
-    async fn touch_usage(&self, uses: &[(i64, i64)]) -> Result<(), StoreError>;
+    /// Adds the counts to each version's and its module's uses and raises their last use to at
+    /// least the given time; unknown (expired) ids are skipped.
+    async fn touch_usage(&self, uses: &[Use]) -> Result<(), StoreError>;
 }

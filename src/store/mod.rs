@@ -27,7 +27,8 @@ use std::time::Duration;
 use secrecy::{ExposeSecret, SecretString};
 
 pub use admin::{
-    AdminStore, AuditEntry, CatalogQuery, CatalogRow, Hidden, ModuleSummary, VersionRow,
+    AdminStore, AuditEntry, CatalogQuery, CatalogRow, Hidden, ModuleSummary, ModuleUse, Use,
+    VersionRow, info_time,
 };
 pub use blobs::{Blob, BlobBody, BlobList, BlobRef, BlobStore, ByteStream, ListedBlob, Put};
 pub use database::{Database, PoolStats};

@@ -28,9 +28,21 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self';
 
 /// Unix seconds as `2024-05-06 07:08 UTC`.
 pub fn when(secs: i64) -> String {
-    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
     time::OffsetDateTime::from_unix_timestamp(secs)
-        .ok()
-        .and_then(|t| t.format(&format).ok())
+        .map(shown)
         .unwrap_or_default()
+}
+
+/// An `.info` `Time` (RFC 3339) in the same form as [`when`]; shown as given if it does not
+/// parse, since upstreams wrote it.
+pub fn info_when(rfc3339: &str) -> String {
+    use time::format_description::well_known::Rfc3339;
+    time::OffsetDateTime::parse(rfc3339, &Rfc3339)
+        .map(|t| shown(t.to_offset(time::UtcOffset::UTC)))
+        .unwrap_or_else(|_| rfc3339.to_string())
+}
+
+fn shown(t: time::OffsetDateTime) -> String {
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
+    t.format(&format).unwrap_or_default()
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use askama::Template;
 
 use super::setup::{Setup, setup_text};
-use super::{CSS_PATH, when};
+use super::{CSS_PATH, info_when, when};
 use crate::error::Error;
 use crate::store::{AdminStore, CatalogQuery, VersionStore};
 use gomod::module::{self, ModulePath};
@@ -49,6 +49,7 @@ pub struct SearchPage<'a> {
 pub struct VersionLine {
     pub version: String,
     pub href: String,
+    /// The version's own time (its `.info`), or when it was stored if that is unknown.
     pub time: String,
     pub source: String,
     pub retracted: Option<String>,
@@ -111,6 +112,8 @@ struct OpsPage<'a> {
     newest: Vec<(String, String)>,
     /// (module, link, when)
     used: Vec<(String, String, String)>,
+    /// (module, link, uses, last used)
+    top: Vec<(String, String, i64, String)>,
 }
 
 /// Renders the pages from the stores and the settings they show.
@@ -257,7 +260,11 @@ impl Pages {
             .iter()
             .map(|r| VersionLine {
                 href: version_href(path.as_str(), &r.version),
-                time: when(r.stored_at),
+                time: r
+                    .time
+                    .as_deref()
+                    .map(info_when)
+                    .unwrap_or_else(|| when(r.stored_at)),
                 source: crate::redact::redact(&r.source).into_owned(),
                 retracted: retracted(&r.version),
                 hidden: r.hidden_reason.clone(),
@@ -302,9 +309,9 @@ impl Pages {
         let contents =
             super::zipview::contents(self.blobs.as_ref(), &stored.zip, &prefix, &self.temp_dir)
                 .await?;
-        let time = serde_json::from_slice::<serde_json::Value>(&stored.info)
-            .ok()
-            .and_then(|v| v["Time"].as_str().map(str::to_string))
+        let time = crate::store::info_time(&stored.info)
+            .as_deref()
+            .map(info_when)
             .unwrap_or_default();
         render(&VersionPage {
             css: &CSS_PATH,
@@ -364,8 +371,18 @@ impl Pages {
             .recently_used_modules(20)
             .await?
             .into_iter()
-            .map(|(m, at)| (module_href(&m), when(at), m))
+            .map(|u| (module_href(&u.path), when(u.last_used_at), u.path))
             .map(|(link, at, m)| (m, link, at))
+            .collect();
+        let top = self
+            .admin
+            .top_modules(20)
+            .await?
+            .into_iter()
+            .map(|u| {
+                let link = module_href(&u.path);
+                (u.path, link, u.uses, when(u.last_used_at))
+            })
             .collect();
         render(&OpsPage {
             css: &CSS_PATH,
@@ -381,6 +398,7 @@ impl Pages {
             mismatches: count(&METRICS.sumdb_verifications, "mismatch"),
             newest,
             used,
+            top,
         })
     }
 }

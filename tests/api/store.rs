@@ -5,8 +5,8 @@ use std::time::Duration;
 use futures::TryStreamExt;
 
 use agora::store::{
-    AuditEntry, BlobRef, CHUNK_SIZE, CatalogQuery, Hidden, Inserted, ListedBlob, NewToken,
-    NewVersion, Put, StoreError, Stores,
+    AuditEntry, BlobRef, CHUNK_SIZE, CatalogQuery, Hidden, Inserted, ListedBlob, ModuleUse,
+    NewToken, NewVersion, Put, StoreError, Stores, Use,
 };
 use gomod::module::ModulePath;
 use gomod::version::Version;
@@ -387,7 +387,10 @@ async fn admin(stores: Stores) {
         let (path, _, blob) = zip_file(dir.path(), &format!("{i}.zip"), 10 + i);
         stores.blobs.put(&blob, &path).await.expect("put");
         let version = Version::parse(v).expect("v");
-        let info = format!(r#"{{"Version":"{v}"}}"#);
+        let info = format!(
+            r#"{{"Version":"{v}","Time":"2024-0{}-02T03:04:05Z"}}"#,
+            i + 1
+        );
         stores
             .versions
             .insert_version(&new_version(&module, &version, &blob, info.as_bytes()))
@@ -403,6 +406,7 @@ async fn admin(stores: Stores) {
     let rows = a.catalog(&all(true)).await.expect("catalog");
     assert_eq!(rows.len(), 3);
     assert_eq!(rows[1].zip.size, 11);
+    assert_eq!(rows[1].time.as_deref(), Some("2024-02-02T03:04:05Z"));
     assert!(
         a.hide_version(&rows[1], "bad", "ops", 100)
             .await
@@ -449,12 +453,35 @@ async fn admin(stores: Stores) {
     assert_eq!(page.len(), 1);
     assert_eq!(page[0].version, "v1.1.0");
 
-    a.touch_usage(&[(rows[0].id, 50), (rows[0].id, 40), (999_999, 1)])
+    assert!(a.top_modules(10).await.expect("no uses yet").is_empty());
+    let used = |version_id, count, at| Use {
+        version_id,
+        count,
+        at,
+    };
+    a.touch_usage(&[
+        used(rows[0].id, 2, 50),
+        used(rows[0].id, 1, 40),
+        used(999_999, 1, 1),
+    ])
+    .await
+    .expect("touch");
+    a.touch_usage(&[used(rows[0].id, 1, 30), used(rows[1].id, 5, 60)])
         .await
-        .expect("touch");
-    a.touch_usage(&[(rows[0].id, 30)]).await.expect("older");
-    let used = a.catalog(&all(true)).await.expect("catalog");
-    assert_eq!(used[0].last_used_at, Some(50));
+        .expect("older");
+    let counted = a.catalog(&all(true)).await.expect("catalog");
+    assert_eq!((counted[0].last_used_at, counted[0].uses), (Some(50), 4));
+    assert_eq!((counted[1].uses, counted[2].uses), (5, 0));
+    let summed = ModuleUse {
+        path: module.to_string(),
+        uses: 9,
+        last_used_at: 60,
+    };
+    assert_eq!(
+        a.top_modules(10).await.expect("top"),
+        std::slice::from_ref(&summed)
+    );
+    assert_eq!(a.recently_used_modules(10).await.expect("recent"), [summed]);
 
     a.expire_version(&rows[2], "ops", 200, "retention")
         .await

@@ -169,6 +169,10 @@ async fn pages_show_the_setup_the_catalog_and_escape_everything(pool: sqlx::PgPo
     assert!(html.contains("retracted"), "{html}");
     assert!(html.contains("hidden</span>: broken build"), "{html}");
     assert!(html.contains("Deprecated:"), "{html}");
+    assert!(
+        html.contains("<td>2024-05-06 07:08 UTC</td>"),
+        "the .info's time: {html}"
+    );
     assert!(!html.contains(HOSTILE), "unescaped: {html}");
     assert!(html.contains("&#60;script&#62;"), "{html}");
 
@@ -183,7 +187,7 @@ async fn pages_show_the_setup_the_catalog_and_escape_everything(pool: sqlx::PgPo
         html.contains("/example.com/!web/lib/@v/v1.2.0.zip"),
         "{html}"
     );
-    assert!(html.contains("2024-05-06T07:08:09Z"), "{html}");
+    assert!(html.contains("2024-05-06 07:08 UTC"), "{html}");
     assert!(html.contains("Hidden:"), "{html}");
     assert!(
         html.contains("<code>pkg/a.go</code>") && html.contains("<h2>LICENSE</h2>"),
@@ -192,9 +196,25 @@ async fn pages_show_the_setup_the_catalog_and_escape_everything(pool: sqlx::PgPo
     assert!(html.contains("Licensed &#60;script&#62;"), "{html}");
     assert!(!html.contains(HOSTILE), "unescaped: {html}");
 
-    // Operations: counters and the newest versions (the hidden one not among them).
+    // Operations: counters, the newest versions (the hidden one not among them) and the
+    // modules most used, as the replicas' usage batches recorded them.
+    let newest = rows.iter().find(|r| r.version == "v1.3.0").expect("row");
+    app.store
+        .admin
+        .touch_usage(&[agora::store::Use {
+            version_id: newest.id,
+            count: 7,
+            at: 1_700_000_000,
+        }])
+        .await
+        .expect("usage");
     let (status, _, html) = page(&app, "/ui/ops").await;
     assert_eq!(status, 200, "{html}");
+    assert!(
+        html.contains("Top modules by use")
+            && html.contains(r#"example.com/Web/lib</a></td><td>7</td>"#),
+        "{html}"
+    );
     assert!(html.contains("example.com/Web/lib@v1.3.0"), "{html}");
     assert!(!html.contains("example.com/Web/lib@v1.2.0"), "{html}");
 

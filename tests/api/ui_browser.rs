@@ -57,6 +57,11 @@ async fn a_user_and_an_administrator_in_the_browser(pool: sqlx::PgPool) {
     );
     b.screenshot("version").await;
 
+    // Operations: this replica's counters (the go command's fetch above was a miss).
+    b.goto(&format!("{}/ui/ops", app.address)).await;
+    b.wait_for("Cache hit ratio").await;
+    b.screenshot("ops").await;
+
     // Administration: not without signing in.
     b.goto(&format!("{}/ui/admin", app.address)).await;
     b.wait_for("Paste a token").await;

@@ -49,7 +49,9 @@ pub async fn versions(
             // Rows stored before sources were masked may still carry credentials.
             source: crate::redact::redact(&r.source).into_owned(),
             stored_at: r.stored_at,
+            time: r.time,
             last_used_at: r.last_used_at,
+            uses: r.uses,
             hidden: r.hidden_reason,
         })
         .collect();

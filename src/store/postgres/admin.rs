@@ -4,7 +4,8 @@ use async_trait::async_trait;
 
 use super::PgStore;
 use crate::store::{
-    AdminStore, AuditEntry, BlobRef, CatalogQuery, CatalogRow, Hidden, StoreError, VersionRow,
+    AdminStore, AuditEntry, BlobRef, CatalogQuery, CatalogRow, Hidden, ModuleUse, StoreError, Use,
+    VersionRow, info_time,
 };
 
 /// `text` anywhere in a string, as a LIKE pattern (its own `%`, `_` and `\` taken literally).
@@ -71,17 +72,29 @@ impl AdminStore for PgStore {
         .await?)
     }
 
-    async fn recently_used_modules(&self, limit: i64) -> Result<Vec<(String, i64)>, StoreError> {
-        let rows = sqlx::query!(
-            r#"SELECT m.path, max(u.last_used_at) AS "used!"
-               FROM version_usage u JOIN versions v ON v.id = u.version_id
-               JOIN modules m ON m.id = v.module_id
-               GROUP BY m.path ORDER BY 2 DESC LIMIT $1"#,
+    async fn recently_used_modules(&self, limit: i64) -> Result<Vec<ModuleUse>, StoreError> {
+        Ok(sqlx::query_as!(
+            ModuleUse,
+            r#"SELECT m.path, u.uses, u.last_used_at
+               FROM module_usage u JOIN modules m ON m.id = u.module_id
+               ORDER BY u.last_used_at DESC LIMIT $1"#,
             limit
         )
         .fetch_all(&self.pool)
-        .await?;
-        Ok(rows.into_iter().map(|r| (r.path, r.used)).collect())
+        .await?)
+    }
+
+    async fn top_modules(&self, limit: i64) -> Result<Vec<ModuleUse>, StoreError> {
+        Ok(sqlx::query_as!(
+            ModuleUse,
+            r#"SELECT m.path, u.uses, u.last_used_at
+               FROM module_usage u JOIN modules m ON m.id = u.module_id
+               WHERE u.uses > 0
+               ORDER BY u.uses DESC LIMIT $1"#,
+            limit
+        )
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     async fn blob_refs(&self) -> Result<Vec<crate::store::BlobRef>, StoreError> {
@@ -114,9 +127,10 @@ impl AdminStore for PgStore {
 
     async fn catalog(&self, query: &CatalogQuery<'_>) -> Result<Vec<VersionRow>, StoreError> {
         let rows = sqlx::query!(
-            r#"SELECT v.id, m.path, v.version, v.source, v.zip_sha256, v.zip_size,
+            r#"SELECT v.id, m.path, v.version, v.source, v.zip_sha256, v.zip_size, v.info,
                       extract(epoch FROM v.fetched_at)::bigint AS "stored_at!",
-                      u.last_used_at AS "last_used_at?", h.reason AS "reason?"
+                      u.last_used_at AS "last_used_at?", u.uses AS "uses?",
+                      h.reason AS "reason?"
                FROM versions v JOIN modules m ON m.id = v.module_id
                LEFT JOIN version_usage u ON u.version_id = v.id
                LEFT JOIN hidden_versions h ON h.version_id = v.id
@@ -142,7 +156,9 @@ impl AdminStore for PgStore {
                     size: r.zip_size.max(0) as u64,
                 },
                 stored_at: r.stored_at,
+                time: info_time(&r.info),
                 last_used_at: r.last_used_at,
+                uses: r.uses.unwrap_or(0),
                 hidden_reason: r.reason,
             })
             .collect())
@@ -243,20 +259,37 @@ impl AdminStore for PgStore {
             .collect())
     }
 
-    async fn touch_usage(&self, uses: &[(i64, i64)]) -> Result<(), StoreError> {
+    async fn touch_usage(&self, uses: &[Use]) -> Result<(), StoreError> {
         if uses.is_empty() {
             return Ok(());
         }
-        let ids: Vec<i64> = uses.iter().map(|u| u.0).collect();
-        let times: Vec<i64> = uses.iter().map(|u| u.1).collect();
+        let ids: Vec<i64> = uses.iter().map(|u| u.version_id).collect();
+        let counts: Vec<i64> = uses.iter().map(|u| u.count).collect();
+        let times: Vec<i64> = uses.iter().map(|u| u.at).collect();
+        // Rows are upserted in key order so that replicas flushing at once lock them in the
+        // same order and cannot deadlock.
         sqlx::query!(
-            r#"INSERT INTO version_usage (version_id, last_used_at)
-               SELECT u.id, max(u.t) FROM UNNEST($1::bigint[], $2::bigint[]) AS u(id, t)
-               WHERE EXISTS (SELECT 1 FROM versions v WHERE v.id = u.id)
-               GROUP BY u.id
-               ON CONFLICT (version_id) DO UPDATE
-               SET last_used_at = GREATEST(version_usage.last_used_at, EXCLUDED.last_used_at)"#,
+            r#"WITH given AS (
+                   SELECT u.id, v.module_id, sum(u.n)::bigint AS n, max(u.t) AS t
+                   FROM UNNEST($1::bigint[], $2::bigint[], $3::bigint[]) AS u(id, n, t)
+                   JOIN versions v ON v.id = u.id
+                   GROUP BY u.id, v.module_id
+               ),
+               per_version AS (
+                   INSERT INTO version_usage (version_id, last_used_at, uses)
+                   SELECT id, t, n FROM given ORDER BY id
+                   ON CONFLICT (version_id) DO UPDATE
+                   SET last_used_at = GREATEST(version_usage.last_used_at, EXCLUDED.last_used_at),
+                       uses = version_usage.uses + EXCLUDED.uses
+               )
+               INSERT INTO module_usage (module_id, uses, last_used_at)
+               SELECT module_id, sum(n)::bigint, max(t) FROM given
+               GROUP BY module_id ORDER BY module_id
+               ON CONFLICT (module_id) DO UPDATE
+               SET last_used_at = GREATEST(module_usage.last_used_at, EXCLUDED.last_used_at),
+                   uses = module_usage.uses + EXCLUDED.uses"#,
             &ids,
+            &counts,
             &times
         )
         .execute(&self.pool)

@@ -5,7 +5,8 @@ use sqlx::Row;
 
 use super::SqliteStore;
 use crate::store::{
-    AdminStore, AuditEntry, BlobRef, CatalogQuery, CatalogRow, Hidden, StoreError, VersionRow,
+    AdminStore, AuditEntry, BlobRef, CatalogQuery, CatalogRow, Hidden, ModuleUse, StoreError, Use,
+    VersionRow, info_time,
 };
 
 fn version_row(r: &sqlx::sqlite::SqliteRow) -> Result<VersionRow, sqlx::Error> {
@@ -19,7 +20,9 @@ fn version_row(r: &sqlx::sqlite::SqliteRow) -> Result<VersionRow, sqlx::Error> {
             size: r.try_get::<i64, _>("zip_size")?.max(0) as u64,
         },
         stored_at: r.try_get::<Option<i64>, _>("stored_at")?.unwrap_or(0),
+        time: info_time(&r.try_get::<Vec<u8>, _>("info")?),
         last_used_at: r.try_get("last_used_at")?,
+        uses: r.try_get::<Option<i64>, _>("uses")?.unwrap_or(0),
         hidden_reason: r.try_get("reason")?,
     })
 }
@@ -112,16 +115,24 @@ impl AdminStore for SqliteStore {
             .collect())
     }
 
-    async fn recently_used_modules(&self, limit: i64) -> Result<Vec<(String, i64)>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT m.path, max(u.last_used_at)
-             FROM version_usage u JOIN versions v ON v.id = u.version_id
-             JOIN modules m ON m.id = v.module_id
-             GROUP BY m.path ORDER BY 2 DESC LIMIT ?1",
+    async fn recently_used_modules(&self, limit: i64) -> Result<Vec<ModuleUse>, StoreError> {
+        self.module_uses(
+            "SELECT m.path, u.uses, u.last_used_at
+             FROM module_usage u JOIN modules m ON m.id = u.module_id
+             ORDER BY u.last_used_at DESC LIMIT ?1",
+            limit,
         )
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?)
+        .await
+    }
+
+    async fn top_modules(&self, limit: i64) -> Result<Vec<ModuleUse>, StoreError> {
+        self.module_uses(
+            "SELECT m.path, u.uses, u.last_used_at
+             FROM module_usage u JOIN modules m ON m.id = u.module_id
+             WHERE u.uses > 0 ORDER BY u.uses DESC LIMIT ?1",
+            limit,
+        )
+        .await
     }
 
     async fn blob_refs(&self) -> Result<Vec<crate::store::BlobRef>, StoreError> {
@@ -162,9 +173,9 @@ impl AdminStore for SqliteStore {
 
     async fn catalog(&self, query: &CatalogQuery<'_>) -> Result<Vec<VersionRow>, StoreError> {
         let rows = sqlx::query(
-            "SELECT v.id, m.path, v.version, v.source, v.zip_sha256, v.zip_size,
+            "SELECT v.id, m.path, v.version, v.source, v.zip_sha256, v.zip_size, v.info,
                     CAST(strftime('%s', v.fetched_at) AS INTEGER) AS stored_at,
-                    u.last_used_at, h.reason
+                    u.last_used_at, u.uses, h.reason
              FROM versions v JOIN modules m ON m.id = v.module_id
              LEFT JOIN version_usage u ON u.version_id = v.id
              LEFT JOIN hidden_versions h ON h.version_id = v.id
@@ -269,24 +280,64 @@ impl AdminStore for SqliteStore {
         Ok(rows.iter().map(audit_row).collect::<Result<_, _>>()?)
     }
 
-    async fn touch_usage(&self, uses: &[(i64, i64)]) -> Result<(), StoreError> {
+    async fn touch_usage(&self, uses: &[Use]) -> Result<(), StoreError> {
         if uses.is_empty() {
             return Ok(());
         }
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        for (id, t) in uses {
-            sqlx::query(
-                "INSERT INTO version_usage (version_id, last_used_at)
-                 SELECT ?1, ?2 WHERE EXISTS (SELECT 1 FROM versions WHERE id = ?1)
+        for u in uses {
+            let done = sqlx::query(
+                "INSERT INTO version_usage (version_id, last_used_at, uses)
+                 SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM versions WHERE id = ?1)
                  ON CONFLICT (version_id) DO UPDATE
-                 SET last_used_at = max(last_used_at, excluded.last_used_at)",
+                 SET last_used_at = max(last_used_at, excluded.last_used_at),
+                     uses = uses + excluded.uses",
             )
-            .bind(id)
-            .bind(t)
+            .bind(u.version_id)
+            .bind(u.at)
+            .bind(u.count)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if done == 0 {
+                continue;
+            }
+            sqlx::query(
+                "INSERT INTO module_usage (module_id, uses, last_used_at)
+                 SELECT module_id, ?2, ?3 FROM versions WHERE id = ?1
+                 ON CONFLICT (module_id) DO UPDATE
+                 SET last_used_at = max(last_used_at, excluded.last_used_at),
+                     uses = uses + excluded.uses",
+            )
+            .bind(u.version_id)
+            .bind(u.count)
+            .bind(u.at)
             .execute(&mut *tx)
             .await?;
         }
         tx.commit().await?;
         Ok(())
+    }
+}
+
+impl SqliteStore {
+    /// Rows of `module_usage` with their paths, as `sql` orders them.
+    async fn module_uses(
+        &self,
+        sql: &'static str,
+        limit: i64,
+    ) -> Result<Vec<ModuleUse>, StoreError> {
+        let rows: Vec<(String, i64, i64)> = sqlx::query_as(sql)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(path, uses, last_used_at)| ModuleUse {
+                path,
+                uses,
+                last_used_at,
+            })
+            .collect())
     }
 }
