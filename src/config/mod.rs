@@ -134,6 +134,11 @@ pub struct CacheSettings {
 pub struct DirectSettings {
     /// The git program.
     pub git: String,
+    /// The Mercurial program.
+    pub hg: String,
+    /// `GOVCS` rules: which version control systems may be used for which modules
+    /// (`pattern:git|hg,...`); the go command's default (`private:all,public:git|hg`) follows.
+    pub vcs: String,
     /// Longest run of one git command.
     pub git_timeout_secs: u64,
     /// Git processes running at once in this replica.
@@ -328,6 +333,8 @@ impl Settings {
             .set_default("cache.disk_bytes", 2u64 << 30)?
             .set_default("private", "")?
             .set_default("direct.git", "git")?
+            .set_default("direct.hg", "hg")?
+            .set_default("direct.vcs", "")?
             .set_default("direct.git_timeout_secs", 300)?
             .set_default("direct.max_git_processes", 8)?
             .set_default("direct.cache_bytes", 4u64 << 30)?

@@ -63,10 +63,16 @@ pub fn build(
     })
 }
 
-/// The git-reading upstream (`direct`), with its repository cache under `data_dir/git`.
+/// The upstream reading version control (`direct`), with its repository cache under
+/// `data_dir/git`.
 fn direct(settings: &Settings, timeout: Duration) -> anyhow::Result<DirectUpstream> {
     let d = &settings.direct;
+    let vcs = gomod::vcs::Govcs::parse(&d.vcs)
+        .map_err(|e| anyhow::anyhow!("direct.vcs (AGORA_DIRECT__VCS): {e}"))?;
     let options = DirectOptions {
+        hg: d.hg.clone().into(),
+        vcs,
+        private: settings.private.clone(),
         git: GitOptions {
             program: d.git.clone().into(),
             timeout: Duration::from_secs(d.git_timeout_secs.max(1)),

@@ -213,6 +213,8 @@ async fn direct_repository_cache_is_incremental_and_evicts_least_recently_used()
     use agora::upstream::direct::cache::{CacheLimits, RepoCache};
     use agora::upstream::direct::git::{Git, GitOptions};
     use agora::upstream::direct::guard::{Guard, NetPolicy};
+    use agora::upstream::direct::host::git::GitHost;
+    use agora::upstream::direct::host::{Kind, Mirror};
 
     let tmp = tempfile::tempdir().expect("tempdir");
     // Incompressible, so each repository really takes about this much disk.
@@ -265,14 +267,18 @@ async fn direct_repository_cache_is_incremental_and_evicts_least_recently_used()
         max_repos: 10,
         refresh: Duration::ZERO,
     };
-    let cache = RepoCache::new(cache_dir.clone(), limits, git, guard).expect("cache");
+    let mirror: std::sync::Arc<dyn Mirror> = std::sync::Arc::new(GitHost { git });
+    let cache = RepoCache::new(cache_dir.clone(), limits, vec![mirror], guard).expect("cache");
     let count = || {
         std::fs::read_dir(&cache_dir)
             .map(|d| d.count())
             .unwrap_or(0)
     };
 
-    let a = cache.open(&urls[0].1, false, false).await.expect("open a");
+    let a = cache
+        .open(Kind::Git, &urls[0].1, false, false)
+        .await
+        .expect("open a");
     assert_eq!(a.refs.get("refs/tags/v1.0.0").map(str::len), Some(40));
     drop(a);
     // A new tag appears: the next open sees it (one ls-remote, one incremental fetch).
@@ -281,17 +287,26 @@ async fn direct_repository_cache_is_incremental_and_evicts_least_recently_used()
     git_at(dir_a, D1, &["add", "-A"]).expect("add");
     git_at(dir_a, D1, &["commit", "-qm", "two"]).expect("commit");
     git_at(dir_a, D1, &["tag", "v1.1.0"]).expect("tag");
-    let a = cache.open(url_a, false, false).await.expect("reopen a");
+    let a = cache
+        .open(Kind::Git, url_a, false, false)
+        .await
+        .expect("reopen a");
     assert!(a.refs.get("refs/tags/v1.1.0").is_some());
     drop(a);
     assert_eq!(count(), 1);
 
     // Opening b pushes the cache over its bound: a, least recently used, goes.
-    let b = cache.open(&urls[1].1, false, false).await.expect("open b");
+    let b = cache
+        .open(Kind::Git, &urls[1].1, false, false)
+        .await
+        .expect("open b");
     drop(b);
     assert_eq!(count(), 1, "a was not evicted");
     // And comes back on demand.
-    let a = cache.open(url_a, false, false).await.expect("open a again");
+    let a = cache
+        .open(Kind::Git, url_a, false, false)
+        .await
+        .expect("open a again");
     assert!(a.refs.get("refs/tags/v1.1.0").is_some());
 }
 

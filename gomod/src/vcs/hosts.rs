@@ -9,7 +9,8 @@ fn word_chars(s: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || b == b'-')
 }
 
-const VCS_SUFFIXES: [&str; 5] = [".git", ".hg", ".svn", ".bzr", ".fossil"];
+/// The suffixes that name a version control system in a path (Go 1.27 dropped `.bzr`).
+const VCS_SUFFIXES: [&str; 4] = [".git", ".hg", ".svn", ".fossil"];
 
 fn https(root: &str) -> String {
     format!("https://{root}")
@@ -73,18 +74,20 @@ pub fn known_host(path: &str) -> Option<Result<RepoRoot, String>> {
             "{path}: fossil repositories are not supported"
         ))),
         _ => vcs_suffix(path).map(|r| {
-            r.map(|(root, repo)| RepoRoot {
+            r.map(|(root, repo, vcs)| RepoRoot {
                 url: https(&repo),
                 root,
-                vcs: Vcs::Git,
+                vcs,
                 subdir: String::new(),
             })
         }),
     }
 }
 
-/// The generic `<host>/<path>.git` rule: (root, repository without `.git`).
-fn vcs_suffix(path: &str) -> Option<Result<(String, String), String>> {
+/// The generic `<host>/<path>.git` (or `.hg`) rule: (root, repository without the suffix, its
+/// system). The repository is reached over https, as the go command's first choice; plain
+/// http and ssh are left to the operator's `insteadOf` rules or `direct.insecure`.
+fn vcs_suffix(path: &str) -> Option<Result<(String, String, Vcs), String>> {
     let elems: Vec<&str> = path.split('/').collect();
     let host = elems[0];
     let host_ok = host.contains('.')
@@ -103,15 +106,15 @@ fn vcs_suffix(path: &str) -> Option<Result<(String, String), String>> {
             if let Some(stem) = e.strip_suffix(s)
                 && !stem.is_empty()
             {
-                if s != ".git" {
+                let Some(vcs) = Vcs::from_name(&s[1..]) else {
                     return Some(Err(format!(
                         "{path}: version control system {} is not supported",
                         &s[1..]
                     )));
-                }
+                };
                 let root = elems[..=i].join("/");
                 let repo = format!("{}/{stem}", elems[..i].join("/"));
-                return Some(Ok((root, repo)));
+                return Some(Ok((root, repo, vcs)));
             }
         }
     }
@@ -157,21 +160,42 @@ mod tests {
                 "example.com:8080/a/b.git",
                 "https://example.com:8080/a/b",
             ),
+            (
+                "example.com/x.hg/y",
+                "example.com/x.hg",
+                "https://example.com/x",
+            ),
+            // Go 1.27 no longer knows Bazaar: not a suffix, not refused on GitHub.
+            (
+                "github.com/o/r.bzr",
+                "github.com/o/r.bzr",
+                "https://github.com/o/r.bzr",
+            ),
         ];
         for (path, root, url) in ok {
             let r = known_host(path).unwrap().unwrap();
             assert_eq!((r.root.as_str(), r.url.as_str()), (root, url), "{path}");
         }
+        assert_eq!(
+            known_host("example.com/x.hg").unwrap().unwrap().vcs,
+            Vcs::Hg
+        );
+        assert_eq!(
+            known_host("example.com/x.git/y").unwrap().unwrap().vcs,
+            Vcs::Git
+        );
         for path in [
             "github.com/o",
             "github.com/o/r.git",
+            "github.com/o/r.hg",
             "github.com/o/r/a b",
             "hub.jazz.net/git/User/r",
-            "example.com/x.hg/y",
+            "example.com/x.svn/y",
+            "example.com/x.fossil",
         ] {
             assert!(matches!(known_host(path), Some(Err(_))), "{path}");
         }
-        for path in ["example.com/x", "golang.org/x/tools"] {
+        for path in ["example.com/x", "golang.org/x/tools", "example.com/x.bzr/y"] {
             assert!(known_host(path).is_none(), "{path}");
         }
     }

@@ -2,8 +2,11 @@
 //! of code hosts, the VCS-suffix rule, and `<meta name="go-import">` tags. Only the parsing and
 //! the rules are here; fetching pages and guarding addresses is the server's job.
 
+mod govcs;
 mod hosts;
 mod meta;
+
+pub use govcs::Govcs;
 
 pub use hosts::known_host;
 pub use meta::{MetaImport, match_go_import, parse_meta_imports};
@@ -12,8 +15,30 @@ pub use meta::{MetaImport, match_go_import, parse_meta_imports};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Vcs {
     Git,
+    Hg,
     /// A GOPROXY base URL serving the module.
     Mod,
+}
+
+impl Vcs {
+    /// The system a meta tag or a path suffix names, by the go command's names: `None` for
+    /// those it does not know (Bazaar left it in Go 1.27).
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "git" => Some(Vcs::Git),
+            "hg" => Some(Vcs::Hg),
+            "mod" => Some(Vcs::Mod),
+            _ => None,
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Vcs::Git => "git",
+            Vcs::Hg => "hg",
+            Vcs::Mod => "mod",
+        }
+    }
 }
 
 /// Where a module path's code is.

@@ -1,10 +1,10 @@
-//! A per-replica cache of bare git repositories on local disk, one per repository URL, bounded in
-//! size and evicted least-recently-used. A cached repository is brought up to date with one
-//! `git ls-remote` and, only when a ref moved, one incremental `git fetch`; so a second version of
-//! a repository fetches only what is new. Nothing here is authoritative: the store is. A replica
-//! with an empty cache just clones again.
+//! A per-replica cache of repositories on local disk, one per version control system and URL,
+//! bounded in size and evicted least-recently-used. Each system's [`Mirror`] brings a copy up to
+//! date (git: one `ls-remote` and, only when a ref moved, one incremental `fetch`; hg: one
+//! `pull`), so a second version of a repository fetches only what is new. Nothing here is
+//! authoritative: the store is. A replica with an empty cache just clones again.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -13,31 +13,16 @@ use std::time::{Duration, Instant, SystemTime};
 use sha2::{Digest, Sha256};
 use tokio::sync::{OwnedRwLockReadGuard, RwLock};
 
-use super::confine::{RemoteGuard, confinement, with_config};
-use super::git::{Git, GitError};
+use super::confine::RemoteGuard;
+use super::git::GitError;
+use super::host::{Kind, Mirror};
 pub use super::refs::{Refs, parse_ls_remote};
-use crate::redact::redact;
-
-/// The ref a fetch stores the remote's `HEAD` under.
-const HEAD_REF: &str = "refs/agora/HEAD";
-
-/// Fetches every branch and tag, moved ones included, dropping deleted ones.
-const FETCH: [&str; 8] = [
-    "fetch",
-    "-q",
-    "-f",
-    "--prune",
-    "--no-tags",
-    "origin",
-    "+refs/heads/*:refs/heads/*",
-    "+refs/tags/*:refs/tags/*",
-];
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum RepoError {
     /// The repository cannot be read at all (does not exist, no access, unreachable). `url` is
     /// the shown form, `reason` git's own summary.
-    #[error("git ls-remote {url}: {reason}")]
+    #[error("{url}: {reason}")]
     Unreachable { url: String, reason: String },
     /// The guard does not let git reach the repository.
     #[error("{0}")]
@@ -68,6 +53,7 @@ struct Entry {
 pub struct Repo {
     pub dir: PathBuf,
     pub url: String,
+    pub kind: Kind,
     pub refs: Arc<Refs>,
     _in_use: OwnedRwLockReadGuard<()>,
 }
@@ -84,18 +70,18 @@ pub struct CacheLimits {
 pub struct RepoCache {
     root: PathBuf,
     limits: CacheLimits,
-    git: Git,
+    mirrors: Vec<Arc<dyn Mirror>>,
     guard: Arc<dyn RemoteGuard>,
     entries: Mutex<HashMap<String, Arc<Entry>>>,
 }
 
 impl RepoCache {
-    /// Opens the cache under `root`, counting what an earlier run left there. Git reaches only
-    /// what `guard` allows.
+    /// Opens the cache under `root`, counting what an earlier run left there. The tools reach
+    /// only what `guard` allows.
     pub fn new(
         root: PathBuf,
         limits: CacheLimits,
-        git: Git,
+        mirrors: Vec<Arc<dyn Mirror>>,
         guard: Arc<dyn RemoteGuard>,
     ) -> std::io::Result<Self> {
         std::fs::create_dir_all(&root)?;
@@ -108,7 +94,7 @@ impl RepoCache {
                 let _ = std::fs::remove_dir_all(&path);
                 continue;
             }
-            if !path.join("HEAD").is_file() {
+            if !mirrors.iter().any(|m| m.present(&path)) {
                 continue;
             }
             let used = item
@@ -123,22 +109,31 @@ impl RepoCache {
         Ok(Self {
             root,
             limits,
-            git,
+            mirrors,
             guard,
             entries: Mutex::new(entries),
         })
     }
 
-    pub fn git(&self) -> &Git {
-        &self.git
-    }
-
-    /// The repository at `url`, brought up to date unless that was done within the refresh
-    /// interval. `force` refreshes anyway (a revision nobody has seen yet may be new);
-    /// `insecure` lets git use plain http. Nothing is kept of a repository that could not be
-    /// fetched.
-    pub async fn open(&self, url: &str, force: bool, insecure: bool) -> Result<Repo, RepoError> {
-        let key = key_of(url);
+    /// The repository of version control system `kind` at `url`, brought up to date unless
+    /// that was done within the refresh interval. `force` refreshes anyway (a revision nobody
+    /// has seen yet may be new); `insecure` allows plain http. Nothing is kept of a repository
+    /// that could not be fetched.
+    pub async fn open(
+        &self,
+        kind: Kind,
+        url: &str,
+        force: bool,
+        insecure: bool,
+    ) -> Result<Repo, RepoError> {
+        let mirror = self
+            .mirrors
+            .iter()
+            .find(|m| m.kind() == kind)
+            .cloned()
+            .ok_or_else(|| RepoError::Refused(format!("{} is not enabled", kind.name())))?;
+        let mirror = mirror.as_ref();
+        let key = key_of(kind, url);
         loop {
             let entry = {
                 let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
@@ -154,11 +149,11 @@ impl RepoCache {
                 continue;
             }
             *entry.last_used.lock().unwrap_or_else(|p| p.into_inner()) = SystemTime::now();
-            let (refs, fetched) = match self.refresh(&entry, url, force, insecure).await {
+            let (refs, fetched) = match self.refresh(mirror, &entry, url, force, insecure).await {
                 Ok(r) => r,
                 Err(e) => {
                     drop(guard);
-                    self.forget_if_absent(&key, &entry);
+                    self.forget_if_absent(mirror, &key, &entry);
                     return Err(e);
                 }
             };
@@ -173,6 +168,7 @@ impl RepoCache {
             return Ok(Repo {
                 dir: entry.dir.clone(),
                 url: url.to_string(),
+                kind,
                 refs,
                 _in_use: guard,
             });
@@ -181,8 +177,8 @@ impl RepoCache {
 
     /// Drops the entry of a repository that was never created on disk (its first fetch failed),
     /// so requests for repositories that do not exist leave nothing behind.
-    fn forget_if_absent(&self, key: &str, entry: &Arc<Entry>) {
-        if entry.dir.join("HEAD").is_file() {
+    fn forget_if_absent(&self, mirror: &dyn Mirror, key: &str, entry: &Arc<Entry>) {
+        if mirror.present(&entry.dir) {
             return;
         }
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
@@ -193,6 +189,7 @@ impl RepoCache {
 
     async fn refresh(
         &self,
+        mirror: &dyn Mirror,
         entry: &Entry,
         url: &str,
         force: bool,
@@ -205,17 +202,17 @@ impl RepoCache {
         {
             return Ok((state.refs.clone(), false));
         }
-        let effective = self.git.effective_url(&self.root, url).await?;
-        let mut net = confinement(insecure);
-        net.extend(self.guard.confine(&effective, insecure).await?);
+        let net = mirror
+            .confine(&self.root, url, insecure, self.guard.as_ref())
+            .await?;
         let dir = &entry.dir;
-        let fetched = if dir.join("HEAD").is_file() {
-            self.sync(dir, url, &net, false).await?
+        let fetched = if mirror.present(dir) {
+            mirror.sync(dir, url, &net, false).await?
         } else {
             // A new repository is built aside and moved into place only once it holds what
             // the remote has: a failed first fetch leaves nothing on disk.
-            let tmp = self.create(dir, url).await?;
-            match self.sync(&tmp, url, &net, true).await {
+            let tmp = self.create(mirror, dir, url).await?;
+            match mirror.sync(&tmp, url, &net, true).await {
                 Ok(_) => {}
                 Err(e) => {
                     let _ = tokio::fs::remove_dir_all(&tmp).await;
@@ -227,149 +224,27 @@ impl RepoCache {
             tokio::fs::rename(&tmp, dir).await.map_err(io)?;
             true
         };
-        let refs = Arc::new(self.refs(dir).await?);
+        let refs = Arc::new(mirror.refs(dir).await?);
         state.refs = refs.clone();
         state.refreshed = Some(Instant::now());
         Ok((refs, fetched))
     }
 
-    /// Brings the repository in `dir` up to date with the remote; whether anything was fetched.
-    /// A new repository (`fresh`) first tries one fetch of everything without asking ls-remote;
-    /// if that fails (an empty repository has no HEAD to fetch), the careful way decides.
-    async fn sync(
+    /// A new, empty repository for `url` beside `dir`, not yet in place.
+    async fn create(
         &self,
+        mirror: &dyn Mirror,
         dir: &Path,
         url: &str,
-        net: &[String],
-        fresh: bool,
-    ) -> Result<bool, RepoError> {
-        let head_spec = format!("+HEAD:{HEAD_REF}");
-        if fresh {
-            let mut args = FETCH.to_vec();
-            args.push(&head_spec);
-            match self.git.run(dir, &with_config(net, &args)).await {
-                Ok(_) => return Ok(true),
-                Err(e @ GitError::Timeout { .. }) => return Err(e.into()),
-                Err(_) => {}
-            }
-        }
-        let out = self
-            .git
-            .output(
-                dir,
-                &with_config(net, &["ls-remote", "-q", "origin"]),
-                None,
-                super::git::Sink::Memory(super::git::MAX_OUTPUT),
-            )
-            .await?;
-        if !out.status.success() {
-            return Err(RepoError::Unreachable {
-                url: redact(url).into_owned(),
-                reason: super::git::summary(&out),
-            });
-        }
-        let remote = parse_ls_remote(&out.stdout);
-        let local = self.local_refs(dir, false).await?;
-        let mut fetched = false;
-        if remote != local {
-            let mut args = FETCH.to_vec();
-            if remote.contains_key("HEAD") {
-                args.push(&head_spec);
-            }
-            if !remote.is_empty() {
-                self.git.run(dir, &with_config(net, &args)).await?;
-                fetched = true;
-            }
-            if !remote.contains_key("HEAD") {
-                let _ = self.git.run(dir, &["update-ref", "-d", HEAD_REF]).await;
-            }
-        }
-        Ok(fetched)
-    }
-
-    /// A new bare repository for `url` beside `dir`, not yet in place.
-    async fn create(&self, dir: &Path, url: &str) -> Result<PathBuf, RepoError> {
+    ) -> Result<PathBuf, RepoError> {
         let io = |e: std::io::Error| RepoError::Io(format!("{}: {e}", dir.display()));
         let tmp = dir.with_extension(format!("tmp{}", uuid::Uuid::new_v4().simple()));
         tokio::fs::create_dir_all(&tmp).await.map_err(io)?;
-        let made = async {
-            self.git.run(&tmp, &["init", "-q", "--bare"]).await?;
-            self.git
-                .run(&tmp, &["config", "remote.origin.url", url])
-                .await?;
-            // As the go command does before `git archive`: export-ignore and export-subst in the
-            // repository's .gitattributes must not change a module's files.
-            tokio::fs::write(
-                tmp.join("info/attributes"),
-                "\n* -export-subst -export-ignore\n",
-            )
-            .await
-            .map_err(io)?;
-            Ok::<(), RepoError>(())
-        }
-        .await;
-        if let Err(e) = made {
+        if let Err(e) = mirror.create(&tmp, url).await {
             let _ = tokio::fs::remove_dir_all(&tmp).await;
             return Err(e);
         }
         Ok(tmp)
-    }
-
-    /// Local refs peeled to commits, with their commit times.
-    async fn refs(&self, dir: &Path) -> Result<Refs, RepoError> {
-        let (map, times) = self.read_refs(dir, true).await?;
-        Ok(Refs { map, times })
-    }
-
-    /// Local refs as ref → object; peeled to commits (`peel`), or as they are, to compare with
-    /// `ls-remote`.
-    async fn local_refs(
-        &self,
-        dir: &Path,
-        peel: bool,
-    ) -> Result<BTreeMap<String, String>, RepoError> {
-        Ok(self.read_refs(dir, peel).await?.0)
-    }
-
-    async fn read_refs(
-        &self,
-        dir: &Path,
-        peel: bool,
-    ) -> Result<(BTreeMap<String, String>, HashMap<String, i64>), RepoError> {
-        let out = self
-            .git
-            .run(
-                dir,
-                &[
-                    "for-each-ref",
-                    "--format=%(refname) %(objectname) %(objecttype) %(*objectname) %(*objecttype) %(committerdate:unix) %(*committerdate:unix)",
-                    "refs/heads",
-                    "refs/tags",
-                    HEAD_REF,
-                ],
-            )
-            .await?;
-        let mut map = BTreeMap::new();
-        let mut times = HashMap::new();
-        for line in String::from_utf8_lossy(&out).lines() {
-            let f: Vec<&str> = line.split(' ').collect();
-            let [name, obj, ty, peeled, peeled_ty, time, peeled_time] = f[..] else {
-                continue;
-            };
-            let name = if name == HEAD_REF { "HEAD" } else { name };
-            let (commit, time) = if !peel || ty == "commit" {
-                (obj, time)
-            } else if ty == "tag" && peeled_ty == "commit" {
-                (peeled, peeled_time)
-            } else {
-                continue;
-            };
-            map.insert(name.to_string(), commit.to_string());
-            if let Ok(t) = time.parse::<i64>() {
-                times.insert(commit.to_string(), t);
-            }
-        }
-        Ok((map, times))
     }
 
     /// Drops least-recently-used repositories (other than `keep`) until the cache fits, in bytes
@@ -441,9 +316,13 @@ impl Entry {
     }
 }
 
-/// A directory name for a repository URL.
-fn key_of(url: &str) -> String {
-    let digest = Sha256::digest(url.as_bytes());
+/// A directory name for a repository URL (git's keep the names they had before other systems
+/// were added).
+fn key_of(kind: Kind, url: &str) -> String {
+    let digest = match kind {
+        Kind::Git => Sha256::digest(url.as_bytes()),
+        other => Sha256::digest(format!("{}:{url}", other.name()).as_bytes()),
+    };
     hex::encode(&digest[..16])
 }
 

@@ -1,9 +1,11 @@
-//! Running the git command line: never interactive, bounded in time and in number, and killed
-//! (with everything it started) when it overruns or its caller goes away.
+//! Running the version control command lines (git, and hg through the same runner): never
+//! interactive, bounded in time and, together, in number, and killed (with everything they
+//! started) when they overrun or their caller goes away.
 //!
-//! The user's git configuration applies as it does for the go command: `url.<base>.insteadOf`,
-//! credential helpers, `.netrc` (through libcurl) and OpenSSH's configuration all come from the
-//! process environment (`HOME`, `GIT_CONFIG_GLOBAL`, `SSH_AUTH_SOCK`, ...).
+//! The user's configuration applies as it does for the go command: for git
+//! `url.<base>.insteadOf`, credential helpers, `.netrc` (through libcurl); for hg its `[auth]`
+//! sections; OpenSSH's configuration for both. All come from the process environment (`HOME`,
+//! `GIT_CONFIG_GLOBAL`, `HGRCPATH`, `SSH_AUTH_SOCK`, ...).
 
 use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};
@@ -21,21 +23,38 @@ const MAX_STDERR: usize = 4096;
 /// Most bytes of stdout [`Git::run`] keeps: ref listings of the largest repositories fit.
 pub const MAX_OUTPUT: usize = 64 << 20;
 
+/// `args` is the command line as shown: the tool's name, then its arguments.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum GitError {
-    #[error("git {args} timed out after {secs}s")]
+    #[error("{args} timed out after {secs}s")]
     Timeout { args: String, secs: u64 },
-    #[error("git {args} failed ({status}): {stderr}")]
+    #[error("{args} failed ({status}): {stderr}")]
     Failed {
         args: String,
         status: String,
         stderr: String,
     },
-    #[error("running git {args}: {reason}")]
+    #[error("running {args}: {reason}")]
     Spawn { args: String, reason: String },
     /// Its output passed the limit the caller set; it was stopped there.
-    #[error("git {args} wrote more than {limit} bytes")]
+    #[error("{args} wrote more than {limit} bytes")]
     TooLarge { args: String, limit: u64 },
+}
+
+/// Which command line a runner runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tool {
+    Git,
+    Hg,
+}
+
+impl Tool {
+    pub fn name(self) -> &'static str {
+        match self {
+            Tool::Git => "git",
+            Tool::Hg => "hg",
+        }
+    }
 }
 
 /// Where a git command's standard output goes, and how much of it is accepted: past the limit
@@ -62,7 +81,10 @@ pub struct GitOptions {
 #[derive(Clone)]
 pub struct Git {
     options: Arc<GitOptions>,
+    /// Shared by every tool: `direct.max_git_processes` bounds them together.
     permits: Arc<Semaphore>,
+    tool: Tool,
+    program: PathBuf,
 }
 
 /// What a finished git command produced.
@@ -75,10 +97,28 @@ pub struct Output {
 impl Git {
     pub fn new(options: GitOptions) -> Self {
         let permits = Arc::new(Semaphore::new(options.max_processes.max(1)));
+        let program = options.program.clone();
         Self {
             options: Arc::new(options),
             permits,
+            tool: Tool::Git,
+            program,
         }
+    }
+
+    /// A runner for another tool (`program`), with the same timeout and sharing the same
+    /// process limit.
+    pub fn other(&self, tool: Tool, program: PathBuf) -> Self {
+        Self {
+            options: self.options.clone(),
+            permits: self.permits.clone(),
+            tool,
+            program,
+        }
+    }
+
+    pub fn tool(&self) -> Tool {
+        self.tool
     }
 
     pub fn timeout(&self) -> Duration {
@@ -86,7 +126,41 @@ impl Git {
     }
 
     fn command(&self, dir: &Path, args: &[&str]) -> Command {
-        let mut cmd = Command::new(&self.options.program);
+        match self.tool {
+            Tool::Git => self.git_command(dir, args),
+            Tool::Hg => self.hg_command(dir, args),
+        }
+    }
+
+    fn hg_command(&self, dir: &Path, args: &[&str]) -> Command {
+        let mut cmd = Command::new(&self.program);
+        cmd.current_dir(dir)
+            // Never ask anyone for anything; plain, stable output whatever the user's aliases
+            // and defaults say (HGPLAIN keeps [auth] and the other settings that matter here).
+            .args(["--noninteractive", "--config", "ui.interactive=false"])
+            .env("HGPLAIN", "1")
+            .env("HGENCODING", "utf-8")
+            .env("LC_ALL", "C")
+            .env_remove("SSH_ASKPASS")
+            .env("SSH_ASKPASS_REQUIRE", "never")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        if std::env::var_os("HG_SSH").is_none() {
+            cmd.args([
+                "--config",
+                "ui.ssh=ssh -o ControlMaster=no -o BatchMode=yes",
+            ]);
+        }
+        cmd.args(args);
+        #[cfg(unix)]
+        cmd.process_group(0);
+        cmd
+    }
+
+    fn git_command(&self, dir: &Path, args: &[&str]) -> Command {
+        let mut cmd = Command::new(&self.program);
         cmd.current_dir(dir)
             // Never ask anyone for anything: fail instead.
             .args(["-c", "credential.interactive=false", "-c", "core.askPass="])
@@ -124,7 +198,7 @@ impl Git {
             .output(dir, args, None, Sink::Memory(MAX_OUTPUT))
             .await?;
         if !out.status.success() {
-            return Err(failed(args, &out));
+            return Err(failed(self.tool, args, &out));
         }
         Ok(out.stdout)
     }
@@ -146,7 +220,7 @@ impl Git {
         stdin: Option<Vec<u8>>,
         sink: Sink<'_>,
     ) -> Result<Output, GitError> {
-        let shown = args.join(" ");
+        let shown = format!("{} {}", self.tool.name(), args.join(" "));
         let _permit = self.permits.acquire().await.map_err(|_| GitError::Spawn {
             args: shown.clone(),
             reason: "shutting down".into(),
@@ -253,9 +327,9 @@ impl Drop for Running {
     }
 }
 
-pub fn failed(args: &[&str], out: &Output) -> GitError {
+pub fn failed(tool: Tool, args: &[&str], out: &Output) -> GitError {
     GitError::Failed {
-        args: crate::redact::redact(&args.join(" ")).into_owned(),
+        args: crate::redact::redact(&format!("{} {}", tool.name(), args.join(" "))).into_owned(),
         status: out.status.to_string(),
         stderr: summary(out),
     }
@@ -264,20 +338,19 @@ pub fn failed(args: &[&str], out: &Output) -> GitError {
 /// Most bytes of git's own words passed on in an error.
 const MAX_SUMMARY: usize = 200;
 
-/// What may be said about a failed git command: git's own first `fatal:` or `error:` line,
-/// credentials masked and cut short; never the lines a remote wrote (`remote: …`), which go to
-/// the log only.
+/// What may be said about a failed command: its own first `fatal:` or `error:` line (hg's
+/// `abort:`), credentials masked and cut short; never the lines a remote wrote (`remote: …`),
+/// which go to the log only.
 pub fn summary(out: &Output) -> String {
     if !out.stderr.is_empty() {
         tracing::info!(stderr = %crate::redact::redact(&out.stderr), "git said");
     }
-    let line = out
-        .stderr
-        .lines()
-        .map(str::trim)
-        .find(|l| l.starts_with("fatal:") || l.starts_with("error:"));
+    let line =
+        out.stderr.lines().map(str::trim).find(|l| {
+            l.starts_with("fatal:") || l.starts_with("error:") || l.starts_with("abort:")
+        });
     let Some(line) = line else {
-        return format!("git exited with {}", out.status);
+        return format!("exited with {}", out.status);
     };
     let mut text: String = crate::redact::redact(line)
         .chars()

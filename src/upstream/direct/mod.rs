@@ -1,20 +1,23 @@
 //! `direct`: modules read from their version control repositories, as the go command does with
 //! `GOPROXY=direct`, with zips whose `h1:` hashes equal the go command's.
 //!
-//! - `resolve`: `?go-get=1` discovery (known hosts and the `.git` suffix rule are `gomod::vcs`);
-//!   `mod` meta tags delegate to a GOPROXY.
-//! - `guard`: the one guarded way to the network, for discovery, `mod` proxies and git.
-//! - `git`: the git CLI, never interactive, bounded in time and number.
-//! - `cache`: bare repositories on local disk, LRU-evicted (`refs`: what they and their remotes
-//!   hold); `confine`: what git may reach.
-//! - `repo`: the go command's `codeRepo` over git (its pure rules are `gomod::coderepo`).
-//! - `archive`: `git archive` → module zip.
+//! - `resolve`: `?go-get=1` discovery (known hosts and the `.git`/`.hg` suffix rule are
+//!   `gomod::vcs`); `mod` meta tags delegate to a GOPROXY.
+//! - `guard`: the one guarded way to the network, for discovery, `mod` proxies and the tools.
+//! - `git`: running the tools (git, hg), never interactive, bounded in time and number.
+//! - `host`: what each version control system does (`Mirror`: keep a local copy; `Host`: read it).
+//! - `cache`: those copies on local disk, LRU-evicted (`refs`: what they hold); `confine`: what
+//!   git may reach.
+//! - `repo`: the go command's `codeRepo`, the same for every system (its pure rules are
+//!   `gomod::coderepo`).
+//! - `archive`: the tool's archive → module zip.
 
 pub mod archive;
 pub mod cache;
 pub mod confine;
 pub mod git;
 pub mod guard;
+pub mod host;
 pub mod refs;
 pub mod repo;
 pub mod resolve;
@@ -28,16 +31,26 @@ use async_trait::async_trait;
 use super::proxy::ProxyUpstream;
 use super::{Info, Upstream, UpstreamError, ZipDownload};
 use cache::{CacheLimits, RepoCache, RepoError};
-use git::{Git, GitError, GitOptions, Sink};
+use git::{Git, GitError, GitOptions, Tool};
 use gomod::coderepo::Layout;
 use gomod::module::ModulePath;
+use gomod::vcs::Govcs;
 use gomod::version::Version;
 use guard::{Guard, NetPolicy};
+use host::git::GitHost;
+use host::hg::HgHost;
+use host::{Host, Kind, Mirror};
 use repo::CodeRepo;
 use resolve::{Discovery, RepoRoot, Vcs};
 
 pub struct DirectOptions {
     pub git: GitOptions,
+    /// The Mercurial program.
+    pub hg: PathBuf,
+    /// Which version control systems may be used for which modules.
+    pub vcs: Govcs,
+    /// GOPRIVATE-style globs: the modules `vcs`'s `private` names.
+    pub private: String,
     /// Where the bare repositories are kept.
     pub cache_dir: PathBuf,
     pub cache_bytes: u64,
@@ -53,6 +66,10 @@ pub struct DirectOptions {
 
 pub struct DirectUpstream {
     cache: RepoCache,
+    git: Arc<GitHost>,
+    hg: Arc<HgHost>,
+    vcs: Govcs,
+    private: String,
     /// The one guarded way to the network: discovery, `mod` proxies and git all pass it.
     guard: Arc<Guard>,
     discovery: Discovery,
@@ -64,7 +81,7 @@ pub struct DirectUpstream {
 
 /// Where one module's code comes from.
 enum Target {
-    Git(CodeRepo),
+    Code(CodeRepo),
     Proxy(ProxyUpstream),
 }
 
@@ -102,6 +119,11 @@ macro_rules! with_target {
 impl DirectUpstream {
     pub fn new(options: DirectOptions) -> std::io::Result<Self> {
         let git = Git::new(options.git);
+        let hg = Arc::new(HgHost {
+            hg: git.other(Tool::Hg, options.hg),
+        });
+        let git = Arc::new(GitHost { git });
+        let mirrors: Vec<Arc<dyn Mirror>> = vec![git.clone(), hg.clone()];
         let guard = Arc::new(Guard {
             policy: options.net,
             timeout: options.proxy_timeout,
@@ -117,7 +139,11 @@ impl DirectUpstream {
             refresh: options.refresh,
         };
         Ok(Self {
-            cache: RepoCache::new(options.cache_dir, limits, git, guard.clone())?,
+            cache: RepoCache::new(options.cache_dir, limits, mirrors, guard.clone())?,
+            git,
+            hg,
+            vcs: options.vcs,
+            private: options.private,
             guard,
             discovery,
             roots: moka::sync::Cache::builder()
@@ -166,16 +192,27 @@ impl DirectUpstream {
                     self.proxy_timeout,
                 )))
             }
-            Vcs::Git => {
+            Vcs::Git | Vcs::Hg => {
+                let private = gomod::module::match_prefix_patterns(&self.private, module.as_str());
+                if !self.vcs.allows(root.vcs.name(), &root.root, private) {
+                    return Err(UpstreamError::NotFound(format!(
+                        "{module}: {}",
+                        Govcs::refusal(root.vcs.name(), &root.root, private)
+                    )));
+                }
+                let (kind, host): (Kind, Arc<dyn Host>) = match root.vcs {
+                    Vcs::Hg => (Kind::Hg, self.hg.clone()),
+                    _ => (Kind::Git, self.git.clone()),
+                };
                 let layout = Layout::new(module.as_str(), &root.root, &root.subdir)
                     .map_err(UpstreamError::NotFound)?;
                 let repo = self
                     .cache
-                    .open(&root.url, force, insecure)
+                    .open(kind, &root.url, force, insecure)
                     .await
                     .map_err(repo_err)?;
-                Ok(Target::Git(CodeRepo {
-                    git: self.cache.git().clone(),
+                Ok(Target::Code(CodeRepo {
+                    host,
                     repo,
                     layout,
                     blobs: self.blobs.clone(),
@@ -193,59 +230,33 @@ impl DirectUpstream {
         max_bytes: u64,
     ) -> Result<ZipDownload, UpstreamError> {
         let (info, found) = code.locate(version.as_str()).await?;
-        let git_zip = tempfile::Builder::new()
-            .prefix("git-archive-")
+        let vcs_zip = tempfile::Builder::new()
+            .prefix("vcs-archive-")
             .suffix(".zip")
             .tempfile_in(&self.temp_dir)
             .map_err(|e| UpstreamError::Io(format!("temporary file: {e}")))?;
-        let mut args = vec![
-            "-c",
-            "core.autocrlf=input",
-            "-c",
-            "core.eol=lf",
-            "archive",
-            "--format=zip",
-            "-0",
-            "--prefix=prefix/",
-            info.hash.as_str(),
-        ];
-        if !found.dir.is_empty() {
-            args.push("--");
-            args.push(found.dir.as_str());
-        }
         // The archive holds the directory's every file, some of which the module zip leaves out
         // (vendor, nested modules): room for twice the zip limit, and not a byte more on disk.
         let archive_limit = max_bytes.saturating_mul(2);
-        let out = code
-            .git
-            .output(
+        code.host
+            .archive(
                 &code.repo.dir,
-                &args,
-                None,
-                Sink::File(git_zip.path(), archive_limit),
+                &info.hash,
+                &found.dir,
+                vcs_zip.path(),
+                archive_limit,
             )
             .await
-            .map_err(|e| match e {
-                GitError::Timeout { .. } => UpstreamError::Timeout(format!(
-                    "{}: {e}",
-                    crate::redact::redact(&code.repo.url)
-                )),
-                GitError::TooLarge { .. } => UpstreamError::TooLarge(max_bytes),
-                other => UpstreamError::Io(other.to_string()),
+            .map_err(|e| {
+                host::archive_err(e, &code.repo.url, max_bytes, &format!("{module}@{version}"))
             })?;
-        if !out.status.success() {
-            return Err(UpstreamError::NotFound(format!(
-                "{module}@{version}: git archive: {}",
-                git::summary(&out)
-            )));
-        }
         let license = if found.dir.is_empty() {
             None
         } else {
             code.root_license(&info.hash).await?
         };
         let (archive, subdir, m, v, d) = (
-            git_zip.path().to_path_buf(),
+            vcs_zip.path().to_path_buf(),
             found.dir.clone(),
             module.to_string(),
             version.to_string(),
@@ -262,7 +273,7 @@ impl DirectUpstream {
             }
             archive::BuildError::Io(m) => UpstreamError::Io(m),
         })?;
-        drop(git_zip);
+        drop(vcs_zip);
         if built.size > max_bytes {
             return Err(UpstreamError::TooLarge(max_bytes));
         }
@@ -283,7 +294,7 @@ impl Upstream for DirectUpstream {
     async fn list(&self, module: &ModulePath) -> Result<String, UpstreamError> {
         with_target!(self, module, |t| match &t {
             Target::Proxy(p) => p.list(module).await,
-            Target::Git(code) => {
+            Target::Code(code) => {
                 let list = code.versions().await?;
                 Ok(list.iter().map(|v| format!("{v}\n")).collect())
             }
@@ -293,14 +304,14 @@ impl Upstream for DirectUpstream {
     async fn latest(&self, module: &ModulePath) -> Result<Info, UpstreamError> {
         with_target!(self, module, |t| match &t {
             Target::Proxy(p) => p.latest(module).await,
-            Target::Git(code) => Info::parse(code.info_json(&code.latest_query().await?)),
+            Target::Code(code) => Info::parse(code.info_json(&code.latest_query().await?)),
         })
     }
 
     async fn info(&self, module: &ModulePath, query: &str) -> Result<Info, UpstreamError> {
         with_target!(self, module, |t| match &t {
             Target::Proxy(p) => p.info(module, query).await,
-            Target::Git(code) => Info::parse(code.info_json(&code.stat_version(query).await?)),
+            Target::Code(code) => Info::parse(code.info_json(&code.stat_version(query).await?)),
         })
     }
 
@@ -311,7 +322,7 @@ impl Upstream for DirectUpstream {
     ) -> Result<Vec<u8>, UpstreamError> {
         with_target!(self, module, |t| match &t {
             Target::Proxy(p) => p.go_mod(module, version).await,
-            Target::Git(code) => code.go_mod(version.as_str()).await,
+            Target::Code(code) => code.go_mod(version.as_str()).await,
         })
     }
 
@@ -324,7 +335,7 @@ impl Upstream for DirectUpstream {
     ) -> Result<ZipDownload, UpstreamError> {
         with_target!(self, module, |t| match &t {
             Target::Proxy(p) => p.zip(module, version, dest, max_bytes).await,
-            Target::Git(code) => self.build_zip(code, module, version, dest, max_bytes).await,
+            Target::Code(code) => self.build_zip(code, module, version, dest, max_bytes).await,
         })
     }
 }

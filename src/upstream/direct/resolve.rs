@@ -147,14 +147,11 @@ impl Discovery {
         if im.subdir.starts_with('/') || im.subdir.starts_with('-') {
             return Err(nf(format!("invalid subdir {:?}", im.subdir)));
         }
-        let vcs = match im.vcs.as_str() {
-            "git" => Vcs::Git,
-            "mod" => Vcs::Mod,
-            other => {
-                return Err(nf(format!(
-                    "version control system {other} is not supported"
-                )));
-            }
+        let Some(vcs) = Vcs::from_name(&im.vcs) else {
+            return Err(nf(format!(
+                "version control system {} is not supported",
+                im.vcs
+            )));
         };
         self.guard.check_url(&im.url).await?;
         Ok(RepoRoot {

@@ -3,7 +3,6 @@
 
 use super::{CodeRepo, RevInfo};
 use crate::upstream::UpstreamError;
-use crate::upstream::direct::git::Sink;
 use gomod::coderepo as versions;
 use gomod::module::{canonical_version, check_path_major};
 use gomod::{pseudo, semver};
@@ -134,25 +133,10 @@ impl CodeRepo {
 
     /// Tag names reachable from `hash`.
     async fn merged_tags(&self, hash: &str) -> Result<Vec<String>, UpstreamError> {
-        let out = self
-            .git
-            .run(
-                self.dir(),
-                &[
-                    "for-each-ref",
-                    "--format=%(refname)",
-                    "--merged",
-                    hash,
-                    "refs/tags",
-                ],
-            )
+        self.host
+            .merged_tags(self.dir(), hash)
             .await
-            .map_err(|e| self.git_err(e))?;
-        Ok(String::from_utf8_lossy(&out)
-            .lines()
-            .filter_map(|l| l.trim().strip_prefix("refs/tags/"))
-            .map(str::to_string)
-            .collect())
+            .map_err(|e| self.git_err(e))
     }
 
     /// `validatePseudoVersion`.
@@ -200,18 +184,12 @@ impl CodeRepo {
             let only = &tag[prefix.len()..];
             if semver::compare(only, &base).is_eq() {
                 last_tag = Some(tag.to_string());
-                let spec = format!("refs/tags/{tag}");
-                let out = self
-                    .git
-                    .output(
-                        self.dir(),
-                        &["merge-base", "--is-ancestor", &spec, &info.hash],
-                        None,
-                        Sink::Memory(4096),
-                    )
+                let descends = self
+                    .host
+                    .descends_from(self.dir(), &info.hash, tag)
                     .await
                     .map_err(|e| self.git_err(e))?;
-                if out.status.success() {
+                if descends {
                     return Ok(());
                 }
             }

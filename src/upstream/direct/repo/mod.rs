@@ -1,5 +1,6 @@
-//! One module in one cached git repository: the go command's `codeRepo` (`Versions`, `Stat`,
-//! `convert`, `validatePseudoVersion`, `findDir`, `GoMod`, `Latest`) on top of the git CLI.
+//! One module in one cached repository: the go command's `codeRepo` (`Versions`, `Stat`,
+//! `convert`, `validatePseudoVersion`, `findDir`, `GoMod`, `Latest`), the same for every version
+//! control system, on top of its [`Host`].
 
 use std::path::Path;
 use std::sync::Arc;
@@ -10,14 +11,12 @@ mod convert;
 mod files;
 
 use super::cache::Repo;
-use super::git::{Git, GitError, Sink};
+use super::git::GitError;
+use super::host::Host;
 use crate::upstream::UpstreamError;
 use gomod::coderepo::{self as versions, Found, Layout};
 use gomod::module::canonical_version;
 use gomod::{pseudo, semver};
-
-/// Largest go.mod or LICENSE read from git.
-const MAX_FILE: usize = 16 << 20;
 
 /// A commit as `Stat` sees it.
 #[derive(Debug, Clone)]
@@ -28,7 +27,8 @@ pub struct RevInfo {
     pub tags: Vec<String>,
     /// The tag the query named, if it was one.
     pub tag: Option<String>,
-    /// The full ref the answer depended on (`refs/tags/v1.0.0`, `refs/heads/main`, `HEAD`).
+    /// What the answer depended on, as `.info`'s `Origin.Ref` names it (git:
+    /// `refs/tags/v1.0.0`, `refs/heads/main`, `HEAD`; hg: `v1.0.0`, `default`, `tip`).
     pub ref_name: Option<String>,
 }
 
@@ -77,16 +77,15 @@ pub fn blob_cache(bytes: u64) -> Blobs {
 }
 
 pub struct CodeRepo {
-    pub git: Git,
+    pub host: Arc<dyn Host>,
     pub repo: Repo,
     pub layout: Layout,
     pub blobs: Blobs,
 }
 
-/// Whether a `rev:path` spec names a commit by its full hash (so its content never changes).
-fn immutable(spec: &str) -> bool {
-    spec.split_once(':')
-        .is_some_and(|(rev, _)| rev.len() == 40 && rev.bytes().all(|b| b.is_ascii_hexdigit()))
+/// Whether a revision is a full commit hash (so what it holds never changes).
+fn immutable(rev: &str) -> bool {
+    rev.len() == 40 && rev.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 pub fn not_found(msg: impl Into<String>) -> UpstreamError {
@@ -126,9 +125,17 @@ impl CodeRepo {
             return Ok(list);
         }
         let questions = versions::go_mod_questions(&list, &incompatible);
-        let specs: Vec<String> = questions
+        let specs: Vec<(String, String)> = questions
             .iter()
-            .map(|v| format!("refs/tags/{prefix}{v}:go.mod"))
+            .map(|v| {
+                let tag = format!("{prefix}{v}");
+                let rev = self
+                    .repo
+                    .refs
+                    .get(&format!("refs/tags/{tag}"))
+                    .map_or(tag, str::to_string);
+                (rev, "go.mod".to_string())
+            })
             .collect();
         let answers = self.read_files(&specs).await?;
         let has: Vec<&String> = questions
@@ -158,53 +165,32 @@ impl CodeRepo {
         gomod::modfile::parse_lax(&data).ok()
     }
 
-    /// Commit hash and committer time of a commit-ish.
+    /// Commit hash and committer time of a hash or hash prefix.
     async fn commit(&self, rev: &str) -> Result<Option<(String, i64)>, UpstreamError> {
-        let spec = format!("{rev}^{{commit}}");
-        let out = self
-            .git
-            .output(
-                self.dir(),
-                &[
-                    "log",
-                    "-n1",
-                    "--no-decorate",
-                    "--format=%H %ct",
-                    &spec,
-                    "--",
-                ],
-                None,
-                Sink::Memory(4096),
-            )
+        self.host
+            .commit(self.dir(), rev)
             .await
-            .map_err(|e| self.git_err(e))?;
-        if !out.status.success() {
-            return Ok(None);
-        }
-        let text = String::from_utf8_lossy(&out.stdout);
-        let mut f = text.split_whitespace();
-        match (f.next(), f.next().and_then(|t| t.parse().ok())) {
-            (Some(h), Some(t)) => Ok(Some((h.to_string(), t))),
-            _ => Ok(None),
-        }
+            .map_err(|e| self.git_err(e))
     }
 
-    /// The git `stat`: a tag, a branch, `HEAD` or a hash prefix of at least 7 digits.
+    /// The `stat` of a tag, a branch (an hg bookmark), the latest revision (git's `HEAD`, hg's
+    /// `tip`) or a hash prefix. Nothing else is passed to the tool: a query is a name or a hash.
     pub async fn stat(&self, rev: &str) -> Result<RevInfo, UpstreamError> {
         let refs = &self.repo.refs;
         let unknown = || not_found(format!("{}: unknown revision {rev}", self.layout.module));
-        let (hash, ref_name, tag) = if let Some(h) = refs.get(&format!("refs/tags/{rev}")) {
-            (
-                h.to_string(),
-                Some(format!("refs/tags/{rev}")),
-                Some(rev.to_string()),
-            )
-        } else if let Some(h) = refs.get(&format!("refs/heads/{rev}")) {
-            (h.to_string(), Some(format!("refs/heads/{rev}")), None)
-        } else if rev == "HEAD" {
+        let shown = |full: &str| Some(self.host.origin_ref(full));
+        let named = |kind: &str| {
+            let full = format!("refs/{kind}/{rev}");
+            refs.get(&full).map(|h| (h.to_string(), shown(&full)))
+        };
+        let (hash, ref_name, tag) = if let Some((h, r)) = named("tags") {
+            (h, r, Some(rev.to_string()))
+        } else if let Some((h, r)) = named("heads").or_else(|| named("bookmarks")) {
+            (h, r, None)
+        } else if rev == self.host.latest_rev() {
             let h = refs.get("HEAD").ok_or_else(unknown)?;
-            (h.to_string(), Some("HEAD".to_string()), None)
-        } else if (7..=40).contains(&rev.len()) && rev.bytes().all(|b| b.is_ascii_hexdigit()) {
+            (h.to_string(), Some(rev.to_string()), None)
+        } else if self.host.is_hash_prefix(rev) {
             let lower = rev.to_ascii_lowercase();
             let mut found: Option<&str> = None;
             for h in refs.map.values() {
@@ -215,14 +201,16 @@ impl CodeRepo {
                     found = Some(h);
                 }
             }
-            match found {
-                Some(h) => (h.to_string(), None, None),
-                None => {
-                    // Not a ref's commit: any commit of the fetched history.
-                    let hash = self.commit(&lower).await?.ok_or_else(unknown)?.0;
-                    (hash, None, None)
-                }
-            }
+            let hash = match found {
+                Some(h) => h.to_string(),
+                // Not a ref's commit: any commit of the fetched history.
+                None => self.commit(&lower).await?.ok_or_else(unknown)?.0,
+            };
+            // hg's Origin names the query unless it is (12 digits or more of) the hash itself.
+            let ref_name = (self.host.kind() == super::host::Kind::Hg
+                && !(hash.starts_with(&lower) && rev.len() >= 12))
+                .then(|| rev.to_string());
+            (hash, ref_name, None)
         } else {
             return Err(unknown());
         };
@@ -252,9 +240,9 @@ impl CodeRepo {
         Ok(Resolved { version, rev: info })
     }
 
-    /// `Latest`: what the default branch's head is.
+    /// `Latest`: what the default branch's head (hg: the newest changeset) is.
     pub async fn latest(&self) -> Result<Resolved, UpstreamError> {
-        let info = self.stat("HEAD").await?;
+        let info = self.stat(self.host.latest_rev()).await?;
         let version = self.convert(&info, "").await?;
         Ok(Resolved { version, rev: info })
     }
@@ -304,12 +292,12 @@ impl CodeRepo {
 
     /// `findDir` at a known commit.
     async fn find_dir_at(&self, hash: &str, version: &str) -> Result<Found, UpstreamError> {
-        let mut specs = vec![format!(
-            "{hash}:{}",
-            versions::join(&self.layout.code_dir, "go.mod")
+        let mut specs = vec![(
+            hash.to_string(),
+            versions::join(&self.layout.code_dir, "go.mod"),
         )];
         if let Some(d2) = self.layout.major_dir() {
-            specs.push(format!("{hash}:{d2}/go.mod"));
+            specs.push((hash.to_string(), format!("{d2}/go.mod")));
         }
         let mut files = self.read_files(&specs).await?.into_iter();
         let file1 = files.next().flatten();
@@ -369,7 +357,7 @@ impl CodeRepo {
             version: &resolved.version,
             time,
             origin: Origin {
-                vcs: "git",
+                vcs: self.host.kind().name(),
                 url: &url,
                 subdir: &self.layout.code_dir,
                 hash: &resolved.rev.hash,

@@ -1,0 +1,391 @@
+//! Git: bare repositories fetched with the git CLI (`ls-remote`, then one incremental `fetch`
+//! only when a ref moved), read with `for-each-ref`, `cat-file`, `merge-base` and `archive`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use async_trait::async_trait;
+
+use super::{ArchiveError, Host, Kind, Mirror};
+use crate::redact::redact;
+use crate::upstream::direct::cache::RepoError;
+use crate::upstream::direct::confine::{RemoteGuard, confinement, with_config};
+use crate::upstream::direct::git::{self as run, Git, GitError, Sink};
+use crate::upstream::direct::refs::{Refs, parse_ls_remote};
+
+/// Largest go.mod or LICENSE read.
+const MAX_FILE: usize = 16 << 20;
+
+/// The ref a fetch stores the remote's `HEAD` under.
+const HEAD_REF: &str = "refs/agora/HEAD";
+
+/// Fetches every branch and tag, moved ones included, dropping deleted ones.
+const FETCH: [&str; 8] = [
+    "fetch",
+    "-q",
+    "-f",
+    "--prune",
+    "--no-tags",
+    "origin",
+    "+refs/heads/*:refs/heads/*",
+    "+refs/tags/*:refs/tags/*",
+];
+
+#[derive(Clone)]
+pub struct GitHost {
+    pub git: Git,
+}
+
+#[async_trait]
+impl Mirror for GitHost {
+    fn kind(&self) -> Kind {
+        Kind::Git
+    }
+
+    fn present(&self, dir: &Path) -> bool {
+        dir.join("HEAD").is_file()
+    }
+
+    async fn confine(
+        &self,
+        scratch: &Path,
+        url: &str,
+        insecure: bool,
+        guard: &dyn RemoteGuard,
+    ) -> Result<Vec<String>, RepoError> {
+        let effective = self.git.effective_url(scratch, url).await?;
+        let mut net = confinement(insecure);
+        net.extend(guard.confine(&effective, insecure).await?);
+        Ok(net)
+    }
+
+    async fn create(&self, dir: &Path, url: &str) -> Result<(), RepoError> {
+        let io = |e: std::io::Error| RepoError::Io(format!("{}: {e}", dir.display()));
+        self.git.run(dir, &["init", "-q", "--bare"]).await?;
+        self.git
+            .run(dir, &["config", "remote.origin.url", url])
+            .await?;
+        // As the go command does before `git archive`: export-ignore and export-subst in the
+        // repository's .gitattributes must not change a module's files.
+        tokio::fs::write(
+            dir.join("info/attributes"),
+            "\n* -export-subst -export-ignore\n",
+        )
+        .await
+        .map_err(io)
+    }
+
+    /// A new repository first tries one fetch of everything without asking ls-remote; if that
+    /// fails (an empty repository has no HEAD to fetch), the careful way decides.
+    async fn sync(
+        &self,
+        dir: &Path,
+        url: &str,
+        net: &[String],
+        fresh: bool,
+    ) -> Result<bool, RepoError> {
+        let head_spec = format!("+HEAD:{HEAD_REF}");
+        if fresh {
+            let mut args = FETCH.to_vec();
+            args.push(&head_spec);
+            match self.git.run(dir, &with_config(net, &args)).await {
+                Ok(_) => return Ok(true),
+                Err(e @ GitError::Timeout { .. }) => return Err(e.into()),
+                Err(_) => {}
+            }
+        }
+        let out = self
+            .git
+            .output(
+                dir,
+                &with_config(net, &["ls-remote", "-q", "origin"]),
+                None,
+                Sink::Memory(run::MAX_OUTPUT),
+            )
+            .await?;
+        if !out.status.success() {
+            return Err(RepoError::Unreachable {
+                url: redact(url).into_owned(),
+                reason: run::summary(&out),
+            });
+        }
+        let remote = parse_ls_remote(&out.stdout);
+        let local = self.read_refs(dir, false).await?.0;
+        let mut fetched = false;
+        if remote != local {
+            let mut args = FETCH.to_vec();
+            if remote.contains_key("HEAD") {
+                args.push(&head_spec);
+            }
+            if !remote.is_empty() {
+                self.git.run(dir, &with_config(net, &args)).await?;
+                fetched = true;
+            }
+            if !remote.contains_key("HEAD") {
+                let _ = self.git.run(dir, &["update-ref", "-d", HEAD_REF]).await;
+            }
+        }
+        Ok(fetched)
+    }
+
+    async fn refs(&self, dir: &Path) -> Result<Refs, RepoError> {
+        let (map, times) = self.read_refs(dir, true).await?;
+        Ok(Refs { map, times })
+    }
+}
+
+impl GitHost {
+    /// Local refs as ref → object; peeled to commits (`peel`, with their commit times), or as
+    /// they are, to compare with `ls-remote`.
+    async fn read_refs(
+        &self,
+        dir: &Path,
+        peel: bool,
+    ) -> Result<(BTreeMap<String, String>, HashMap<String, i64>), RepoError> {
+        let out = self
+            .git
+            .run(
+                dir,
+                &[
+                    "for-each-ref",
+                    "--format=%(refname) %(objectname) %(objecttype) %(*objectname) %(*objecttype) %(committerdate:unix) %(*committerdate:unix)",
+                    "refs/heads",
+                    "refs/tags",
+                    HEAD_REF,
+                ],
+            )
+            .await?;
+        let mut map = BTreeMap::new();
+        let mut times = HashMap::new();
+        for line in String::from_utf8_lossy(&out).lines() {
+            let f: Vec<&str> = line.split(' ').collect();
+            let [name, obj, ty, peeled, peeled_ty, time, peeled_time] = f[..] else {
+                continue;
+            };
+            let name = if name == HEAD_REF { "HEAD" } else { name };
+            let (commit, time) = if !peel || ty == "commit" {
+                (obj, time)
+            } else if ty == "tag" && peeled_ty == "commit" {
+                (peeled, peeled_time)
+            } else {
+                continue;
+            };
+            map.insert(name.to_string(), commit.to_string());
+            if let Ok(t) = time.parse::<i64>() {
+                times.insert(commit.to_string(), t);
+            }
+        }
+        Ok((map, times))
+    }
+
+    fn short_output(mode: &str) -> GitError {
+        GitError::Spawn {
+            args: format!("git cat-file {mode}"),
+            reason: "short output".into(),
+        }
+    }
+}
+
+#[async_trait]
+impl Host for GitHost {
+    fn kind(&self) -> Kind {
+        Kind::Git
+    }
+
+    fn latest_rev(&self) -> &'static str {
+        "HEAD"
+    }
+
+    fn is_hash_prefix(&self, rev: &str) -> bool {
+        (7..=40).contains(&rev.len()) && rev.bytes().all(|b| b.is_ascii_hexdigit())
+    }
+
+    fn origin_ref(&self, full: &str) -> String {
+        full.to_string()
+    }
+
+    async fn commit(&self, dir: &Path, rev: &str) -> Result<Option<(String, i64)>, GitError> {
+        let spec = format!("{rev}^{{commit}}");
+        let out = self
+            .git
+            .output(
+                dir,
+                &[
+                    "log",
+                    "-n1",
+                    "--no-decorate",
+                    "--format=%H %ct",
+                    &spec,
+                    "--",
+                ],
+                None,
+                Sink::Memory(4096),
+            )
+            .await?;
+        if !out.status.success() {
+            return Ok(None);
+        }
+        let text = String::from_utf8_lossy(&out.stdout);
+        let mut f = text.split_whitespace();
+        Ok(match (f.next(), f.next().and_then(|t| t.parse().ok())) {
+            (Some(h), Some(t)) => Some((h.to_string(), t)),
+            _ => None,
+        })
+    }
+
+    async fn merged_tags(&self, dir: &Path, hash: &str) -> Result<Vec<String>, GitError> {
+        let out = self
+            .git
+            .run(
+                dir,
+                &[
+                    "for-each-ref",
+                    "--format=%(refname)",
+                    "--merged",
+                    hash,
+                    "refs/tags",
+                ],
+            )
+            .await?;
+        Ok(String::from_utf8_lossy(&out)
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("refs/tags/"))
+            .map(str::to_string)
+            .collect())
+    }
+
+    async fn descends_from(&self, dir: &Path, hash: &str, tag: &str) -> Result<bool, GitError> {
+        let spec = format!("refs/tags/{tag}");
+        let out = self
+            .git
+            .output(
+                dir,
+                &["merge-base", "--is-ancestor", &spec, hash],
+                None,
+                Sink::Memory(4096),
+            )
+            .await?;
+        Ok(out.status.success())
+    }
+
+    /// Two `git cat-file` runs: `--batch-check` for the kinds and sizes, then `--batch` for the
+    /// blobs small enough to want, with the output bounded by exactly what they add up to. A
+    /// repository cannot make agora read more than `MAX_FILE` per file.
+    async fn read_files(
+        &self,
+        dir: &Path,
+        specs: &[(String, String)],
+    ) -> Result<Vec<Option<Vec<u8>>>, GitError> {
+        if specs.is_empty() {
+            return Ok(Vec::new());
+        }
+        let lines = |items: &mut dyn Iterator<Item = String>| {
+            let mut input = Vec::new();
+            for s in items {
+                input.extend_from_slice(s.as_bytes());
+                input.push(b'\n');
+            }
+            input
+        };
+        let check_args = ["cat-file", "--batch-check"];
+        let input = lines(&mut specs.iter().map(|(rev, path)| format!("{rev}:{path}")));
+        let check_limit = input.len() + specs.len() * 128;
+        let out = self
+            .git
+            .output(dir, &check_args, Some(input), Sink::Memory(check_limit))
+            .await?;
+        if !out.status.success() {
+            return Err(run::failed(run::Tool::Git, &check_args, &out));
+        }
+        // Per spec: the blob's object name and size, if it is a blob worth reading.
+        let text = String::from_utf8_lossy(&out.stdout);
+        let mut wanted: Vec<Option<(String, usize)>> = Vec::with_capacity(specs.len());
+        let mut checked = text.lines();
+        for _ in specs {
+            let line = checked
+                .next()
+                .ok_or_else(|| Self::short_output("--batch-check"))?;
+            let f: Vec<&str> = line.split(' ').collect();
+            wanted.push(match f[..] {
+                [oid, "blob", size] => size
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| *n <= MAX_FILE)
+                    .map(|n| (oid.to_string(), n)),
+                _ => None,
+            });
+        }
+        let blobs: Vec<&(String, usize)> = wanted.iter().flatten().collect();
+        if blobs.is_empty() {
+            return Ok(vec![None; specs.len()]);
+        }
+        let batch_args = ["cat-file", "--batch"];
+        let input = lines(&mut blobs.iter().map(|(oid, _)| oid.clone()));
+        let limit: usize = blobs.iter().map(|(oid, n)| n + oid.len() + 32).sum();
+        let out = self
+            .git
+            .output(dir, &batch_args, Some(input), Sink::Memory(limit))
+            .await?;
+        if !out.status.success() {
+            return Err(run::failed(run::Tool::Git, &batch_args, &out));
+        }
+        let data = out.stdout;
+        let mut pos = 0;
+        let mut bodies = Vec::with_capacity(blobs.len());
+        for (_, size) in &blobs {
+            let nl = data[pos..]
+                .iter()
+                .position(|&b| b == b'\n')
+                .ok_or_else(|| Self::short_output("--batch"))?;
+            pos += nl + 1;
+            let end = pos + size;
+            if end > data.len() {
+                return Err(Self::short_output("--batch"));
+            }
+            bodies.push(data[pos..end].to_vec());
+            pos = end + 1;
+        }
+        let mut bodies = bodies.into_iter();
+        Ok(wanted
+            .iter()
+            .map(|w| w.as_ref().and_then(|_| bodies.next()))
+            .collect())
+    }
+
+    /// `git archive`, with eol conversions applied as the go command's checkout would.
+    async fn archive(
+        &self,
+        dir: &Path,
+        hash: &str,
+        subdir: &str,
+        dest: &Path,
+        limit: u64,
+    ) -> Result<(), ArchiveError> {
+        let mut args = vec![
+            "-c",
+            "core.autocrlf=input",
+            "-c",
+            "core.eol=lf",
+            "archive",
+            "--format=zip",
+            "-0",
+            "--prefix=prefix/",
+            hash,
+        ];
+        if !subdir.is_empty() {
+            args.push("--");
+            args.push(subdir);
+        }
+        let out = self
+            .git
+            .output(dir, &args, None, Sink::File(dest, limit))
+            .await?;
+        if !out.status.success() {
+            return Err(ArchiveError::Refused(format!(
+                "git archive: {}",
+                run::summary(&out)
+            )));
+        }
+        Ok(())
+    }
+}
