@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The README's test command (`make test`, and so CI): finds or starts PostgreSQL, finds or
-# installs a go command, an S3-compatible server (s3s-fs) and Chromium with its driver, builds
+# installs a go command, an S3-compatible server (s3s-fs), Chromium with its driver and Mercurial, builds
 # once and runs every test, then the deployment checks (the image's build context, nginx in
 # front of three replicas, the Helm chart, the fuzz targets). The first step that fails stops it
 # with its status.
@@ -28,7 +28,8 @@ DATABASE_URL=$("${ENSURE_POSTGRES:-scripts/ensure-postgres.sh}")
 AGORA_GO=$(scripts/ensure-go.sh)
 AGORA_S3S=$(CARGO=$CARGO scripts/ensure-s3.sh)
 AGORA_CHROMEDRIVER=$(scripts/ensure-chromium.sh)
-export DATABASE_URL AGORA_GO AGORA_S3S AGORA_CHROMEDRIVER
+AGORA_HG=$(scripts/ensure-vcs.sh)
+export DATABASE_URL AGORA_GO AGORA_S3S AGORA_CHROMEDRIVER AGORA_HG
 echo "DATABASE_URL=$(printf '%s' "$DATABASE_URL" | sed -E 's#//[^/@]*@#//***@#') go=$AGORA_GO s3=$AGORA_S3S"
 "$CARGO" test --workspace --all-targets --no-fail-fast
 CARGO=$CARGO scripts/image-context.sh

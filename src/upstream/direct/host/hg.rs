@@ -240,8 +240,10 @@ impl Host for HgHost {
             )
             .await?;
         let mut f = text.split_whitespace();
+        // The null revision (all zeros) names no commit; the go command would make a 1970
+        // pseudo-version of it.
         Ok(match (f.next(), f.next().and_then(|t| t.parse().ok())) {
-            (Some(h), Some(t)) if h.len() == 40 => Some((h.to_string(), t)),
+            (Some(h), Some(t)) if h.len() == 40 && h != NULL => Some((h.to_string(), t)),
             _ => None,
         })
     }
