@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
-# Prints the path of hg (Mercurial) for the direct-mode tests, installing Debian's mercurial
-# when it is missing (apt: the package cache is outside the clone).
+# Prints the path of hg (Mercurial) for the direct-mode tests, installing Debian's mercurial and
+# subversion when either is missing (apt: the package cache is outside the clone). The tests find
+# svn, svnadmin and svnserve on PATH.
 set -euo pipefail
-if [ -n "${AGORA_HG:-}" ] && [ -x "$AGORA_HG" ]; then echo "$AGORA_HG"; exit 0; fi
-if ! command -v hg >/dev/null 2>&1; then
+if [ -n "${AGORA_HG:-}" ] && [ -x "$AGORA_HG" ] && command -v svnserve >/dev/null 2>&1; then
+  echo "$AGORA_HG"; exit 0
+fi
+missing=()
+command -v hg >/dev/null 2>&1 || missing+=(mercurial)
+{ command -v svn >/dev/null 2>&1 && command -v svnserve >/dev/null 2>&1; } || missing+=(subversion)
+if [ ${#missing[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
   export DEBIAN_FRONTEND=noninteractive
-  { $sudo apt-get install -y -qq mercurial ||
-    { $sudo apt-get update -qq && $sudo apt-get install -y -qq mercurial; }; } >&2
+  { $sudo apt-get install -y -qq "${missing[@]}" ||
+    { $sudo apt-get update -qq && $sudo apt-get install -y -qq "${missing[@]}"; }; } >&2
 fi
 command -v hg

@@ -136,6 +136,8 @@ pub struct DirectSettings {
     pub git: String,
     /// The Mercurial program.
     pub hg: String,
+    /// The Subversion program.
+    pub svn: String,
     /// `GOVCS` rules: which version control systems may be used for which modules
     /// (`pattern:git|hg,...`); the go command's default (`private:all,public:git|hg`) follows.
     pub vcs: String,
@@ -334,6 +336,7 @@ impl Settings {
             .set_default("private", "")?
             .set_default("direct.git", "git")?
             .set_default("direct.hg", "hg")?
+            .set_default("direct.svn", "svn")?
             .set_default("direct.vcs", "")?
             .set_default("direct.git_timeout_secs", 300)?
             .set_default("direct.max_git_processes", 8)?

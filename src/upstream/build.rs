@@ -71,6 +71,7 @@ fn direct(settings: &Settings, timeout: Duration) -> anyhow::Result<DirectUpstre
         .map_err(|e| anyhow::anyhow!("direct.vcs (AGORA_DIRECT__VCS): {e}"))?;
     let options = DirectOptions {
         hg: d.hg.clone().into(),
+        svn: d.svn.clone().into(),
         vcs,
         private: settings.private.clone(),
         git: GitOptions {

@@ -235,7 +235,7 @@ impl Drop for HgServe {
     }
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
@@ -245,7 +245,7 @@ fn free_port() -> u16 {
 /// Answers every request with `html`: agora's discovery page (through `direct.hosts`) and, as the
 /// go command's HTTP proxy, its `?go-get=1` pages (a CONNECT gets the page too, which fails
 /// TLS, so the go command falls back to http under GOINSECURE, as agora does).
-fn meta_server(html: String) -> u16 {
+pub fn meta_server(html: String) -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();
     std::thread::spawn(move || {
@@ -273,37 +273,40 @@ fn meta_server(html: String) -> u16 {
 }
 
 /// The go command with `GOPROXY=direct`, finding `example.com` through the meta server.
-struct GoDirect {
-    go: PathBuf,
-    root: PathBuf,
-    app: PathBuf,
-    modcache: PathBuf,
-    meta_port: u16,
+pub struct GoDirect {
+    pub go: PathBuf,
+    pub root: PathBuf,
+    pub app: PathBuf,
+    pub modcache: PathBuf,
+    pub meta_port: u16,
+    /// More environment (`GOPRIVATE`, ...).
+    pub env: Vec<(&'static str, &'static str)>,
 }
 
 impl GoDirect {
-    fn cmd(&self, goproxy: &str, modcache: &Path, args: &[&str]) -> Result<String, String> {
+    pub fn cmd(&self, goproxy: &str, modcache: &Path, args: &[&str]) -> Result<String, String> {
         let mut c = Command::new(&self.go);
         go_env(&mut c, &self.root, modcache, goproxy);
         let proxy = format!("http://127.0.0.1:{}", self.meta_port);
         c.env("HTTP_PROXY", &proxy)
             .env("HTTPS_PROXY", &proxy)
             .env("GOINSECURE", "example.com")
-            .env("HGRCPATH", "");
+            .env("HGRCPATH", "")
+            .envs(self.env.iter().copied());
         run(c.current_dir(&self.app).args(args))
     }
 
-    fn direct(&self, args: &[&str]) -> Result<serde_json::Value, String> {
+    pub fn direct(&self, args: &[&str]) -> Result<serde_json::Value, String> {
         let out = self.cmd("direct", &self.modcache, args)?;
         serde_json::from_str(&out).map_err(|e| format!("{e}: {out}"))
     }
 }
 
-fn json(b: &[u8]) -> serde_json::Value {
+pub fn json(b: &[u8]) -> serde_json::Value {
     serde_json::from_slice(b).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(b)))
 }
 
-async fn get(app: &TestApp, path: &str) -> Result<bytes::Bytes, String> {
+pub async fn get(app: &TestApp, path: &str) -> Result<bytes::Bytes, String> {
     let (status, body) = app.fetch(path).await;
     if status != 200 {
         return Err(format!(
@@ -339,6 +342,7 @@ async fn direct_hg_answers_match_the_go_command(pool: sqlx::PgPool) {
         app: app_dir,
         modcache: root.join("modcache-direct"),
         meta_port,
+        env: Vec::new(),
     };
 
     let hosts = format!("example.com=127.0.0.1:{meta_port}");

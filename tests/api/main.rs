@@ -8,6 +8,7 @@ mod direct_faults;
 mod direct_fixture;
 mod direct_hg;
 mod direct_latest;
+mod direct_svn;
 mod e2e;
 mod faults;
 mod fetching;

@@ -84,7 +84,7 @@ pub fn known_host(path: &str) -> Option<Result<RepoRoot, String>> {
     }
 }
 
-/// The generic `<host>/<path>.git` (or `.hg`) rule: (root, repository without the suffix, its
+/// The generic `<host>/<path>.git` (or `.hg`, `.svn`) rule: (root, repository without the suffix, its
 /// system). The repository is reached over https, as the go command's first choice; plain
 /// http and ssh are left to the operator's `insteadOf` rules or `direct.insecure`.
 fn vcs_suffix(path: &str) -> Option<Result<(String, String, Vcs), String>> {
@@ -190,7 +190,6 @@ mod tests {
             "github.com/o/r.hg",
             "github.com/o/r/a b",
             "hub.jazz.net/git/User/r",
-            "example.com/x.svn/y",
             "example.com/x.fossil",
         ] {
             assert!(matches!(known_host(path), Some(Err(_))), "{path}");

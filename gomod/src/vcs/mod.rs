@@ -16,6 +16,7 @@ pub use meta::{MetaImport, match_go_import, parse_meta_imports};
 pub enum Vcs {
     Git,
     Hg,
+    Svn,
     /// A GOPROXY base URL serving the module.
     Mod,
 }
@@ -27,6 +28,7 @@ impl Vcs {
         match name {
             "git" => Some(Vcs::Git),
             "hg" => Some(Vcs::Hg),
+            "svn" => Some(Vcs::Svn),
             "mod" => Some(Vcs::Mod),
             _ => None,
         }
@@ -36,6 +38,7 @@ impl Vcs {
         match self {
             Vcs::Git => "git",
             Vcs::Hg => "hg",
+            Vcs::Svn => "svn",
             Vcs::Mod => "mod",
         }
     }

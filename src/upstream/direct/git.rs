@@ -46,6 +46,7 @@ pub enum GitError {
 pub enum Tool {
     Git,
     Hg,
+    Svn,
 }
 
 impl Tool {
@@ -53,6 +54,7 @@ impl Tool {
         match self {
             Tool::Git => "git",
             Tool::Hg => "hg",
+            Tool::Svn => "svn",
         }
     }
 }
@@ -129,7 +131,29 @@ impl Git {
         match self.tool {
             Tool::Git => self.git_command(dir, args),
             Tool::Hg => self.hg_command(dir, args),
+            Tool::Svn => self.svn_command(dir, args),
         }
+    }
+
+    fn svn_command(&self, dir: &Path, args: &[&str]) -> Command {
+        let mut cmd = Command::new(&self.program);
+        cmd.current_dir(dir)
+            // Never ask anyone for anything; credentials come from svn's own configuration.
+            .arg("--non-interactive")
+            .args(args)
+            .env("LC_ALL", "C")
+            .env_remove("SSH_ASKPASS")
+            .env("SSH_ASKPASS_REQUIRE", "never")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        if std::env::var_os("SVN_SSH").is_none() {
+            cmd.env("SVN_SSH", "ssh -o ControlMaster=no -o BatchMode=yes");
+        }
+        #[cfg(unix)]
+        cmd.process_group(0);
+        cmd
     }
 
     fn hg_command(&self, dir: &Path, args: &[&str]) -> Command {

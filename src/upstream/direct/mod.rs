@@ -39,6 +39,7 @@ use gomod::version::Version;
 use guard::{Guard, NetPolicy};
 use host::git::GitHost;
 use host::hg::HgHost;
+use host::svn::SvnHost;
 use host::{Host, Kind, Mirror};
 use repo::CodeRepo;
 use resolve::{Discovery, RepoRoot, Vcs};
@@ -47,6 +48,8 @@ pub struct DirectOptions {
     pub git: GitOptions,
     /// The Mercurial program.
     pub hg: PathBuf,
+    /// The Subversion program.
+    pub svn: PathBuf,
     /// Which version control systems may be used for which modules.
     pub vcs: Govcs,
     /// GOPRIVATE-style globs: the modules `vcs`'s `private` names.
@@ -68,6 +71,7 @@ pub struct DirectUpstream {
     cache: RepoCache,
     git: Arc<GitHost>,
     hg: Arc<HgHost>,
+    svn: Arc<SvnHost>,
     vcs: Govcs,
     private: String,
     /// The one guarded way to the network: discovery, `mod` proxies and git all pass it.
@@ -122,8 +126,11 @@ impl DirectUpstream {
         let hg = Arc::new(HgHost {
             hg: git.other(Tool::Hg, options.hg),
         });
+        let svn = Arc::new(SvnHost {
+            svn: git.other(Tool::Svn, options.svn),
+        });
         let git = Arc::new(GitHost { git });
-        let mirrors: Vec<Arc<dyn Mirror>> = vec![git.clone(), hg.clone()];
+        let mirrors: Vec<Arc<dyn Mirror>> = vec![git.clone(), hg.clone(), svn.clone()];
         let guard = Arc::new(Guard {
             policy: options.net,
             timeout: options.proxy_timeout,
@@ -142,6 +149,7 @@ impl DirectUpstream {
             cache: RepoCache::new(options.cache_dir, limits, mirrors, guard.clone())?,
             git,
             hg,
+            svn,
             vcs: options.vcs,
             private: options.private,
             guard,
@@ -192,7 +200,7 @@ impl DirectUpstream {
                     self.proxy_timeout,
                 )))
             }
-            Vcs::Git | Vcs::Hg => {
+            Vcs::Git | Vcs::Hg | Vcs::Svn => {
                 let private = gomod::module::match_prefix_patterns(&self.private, module.as_str());
                 if !self.vcs.allows(root.vcs.name(), &root.root, private) {
                     return Err(UpstreamError::NotFound(format!(
@@ -202,6 +210,7 @@ impl DirectUpstream {
                 }
                 let (kind, host): (Kind, Arc<dyn Host>) = match root.vcs {
                     Vcs::Hg => (Kind::Hg, self.hg.clone()),
+                    Vcs::Svn => (Kind::Svn, self.svn.clone()),
                     _ => (Kind::Git, self.git.clone()),
                 };
                 let layout = Layout::new(module.as_str(), &root.root, &root.subdir)

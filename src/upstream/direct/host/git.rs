@@ -6,7 +6,7 @@ use std::path::Path;
 
 use async_trait::async_trait;
 
-use super::{ArchiveError, Host, Kind, Mirror};
+use super::{ArchiveError, Commit, Host, Kind, Mirror};
 use crate::redact::redact;
 use crate::upstream::direct::cache::RepoError;
 use crate::upstream::direct::confine::{RemoteGuard, confinement, with_config};
@@ -204,7 +204,11 @@ impl Host for GitHost {
         full.to_string()
     }
 
-    async fn commit(&self, dir: &Path, rev: &str) -> Result<Option<(String, i64)>, GitError> {
+    fn query_ref(&self, _rev: &str, _hash: &str) -> Option<String> {
+        None
+    }
+
+    async fn commit(&self, dir: &Path, rev: &str) -> Result<Option<Commit>, GitError> {
         let spec = format!("{rev}^{{commit}}");
         let out = self
             .git
@@ -228,7 +232,11 @@ impl Host for GitHost {
         let text = String::from_utf8_lossy(&out.stdout);
         let mut f = text.split_whitespace();
         Ok(match (f.next(), f.next().and_then(|t| t.parse().ok())) {
-            (Some(h), Some(t)) => Some((h.to_string(), t)),
+            (Some(h), Some(time)) => Some(Commit {
+                hash: h.to_string(),
+                time,
+                nanos: 0,
+            }),
             _ => None,
         })
     }

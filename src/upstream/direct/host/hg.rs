@@ -8,7 +8,7 @@ use std::path::Path;
 
 use async_trait::async_trait;
 
-use super::{ArchiveError, Host, Kind, Mirror};
+use super::{ArchiveError, Commit, Host, Kind, Mirror};
 use crate::redact::redact;
 use crate::upstream::direct::cache::RepoError;
 use crate::upstream::direct::confine::RemoteGuard;
@@ -231,7 +231,7 @@ impl Host for HgHost {
             .to_string()
     }
 
-    async fn commit(&self, dir: &Path, rev: &str) -> Result<Option<(String, i64)>, GitError> {
+    async fn commit(&self, dir: &Path, rev: &str) -> Result<Option<Commit>, GitError> {
         let text = self
             .log(
                 dir,
@@ -243,7 +243,11 @@ impl Host for HgHost {
         // The null revision (all zeros) names no commit; the go command would make a 1970
         // pseudo-version of it.
         Ok(match (f.next(), f.next().and_then(|t| t.parse().ok())) {
-            (Some(h), Some(t)) if h.len() == 40 && h != NULL => Some((h.to_string(), t)),
+            (Some(h), Some(time)) if h.len() == 40 && h != NULL => Some(Commit {
+                hash: h.to_string(),
+                time,
+                nanos: 0,
+            }),
             _ => None,
         })
     }

@@ -5,6 +5,7 @@
 
 pub mod git;
 pub mod hg;
+pub mod svn;
 
 use std::path::Path;
 
@@ -20,6 +21,7 @@ use crate::upstream::UpstreamError;
 pub enum Kind {
     Git,
     Hg,
+    Svn,
 }
 
 impl Kind {
@@ -27,8 +29,20 @@ impl Kind {
         match self {
             Kind::Git => "git",
             Kind::Hg => "hg",
+            Kind::Svn => "svn",
         }
     }
+}
+
+/// A commit as the tool names and dates it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Commit {
+    /// Its full name: a hash (git, hg) or a revision number (svn).
+    pub hash: String,
+    /// Unix seconds.
+    pub time: i64,
+    /// The part of a second, where the tool keeps it (svn).
+    pub nanos: u32,
 }
 
 /// Keeps local copies of remote repositories up to date.
@@ -71,8 +85,23 @@ pub trait Host: Send + Sync {
     fn is_hash_prefix(&self, rev: &str) -> bool;
     /// How `.info`'s `Origin.Ref` names a ref (`refs/tags/v1.0.0` for git, `v1.0.0` for hg).
     fn origin_ref(&self, full: &str) -> String;
-    /// The full hash and commit time of the commit `rev` (a hash or a hash prefix) names.
-    async fn commit(&self, dir: &Path, rev: &str) -> Result<Option<(String, i64)>, GitError>;
+    /// `Origin.Ref` for a query by hash (or revision number): git names none; the others name
+    /// the query unless it is (12 digits or more of) the hash itself.
+    fn query_ref(&self, rev: &str, hash: &str) -> Option<String> {
+        (!(hash.starts_with(rev) && rev.len() >= 12)).then(|| rev.to_string())
+    }
+    /// The short name a pseudo-version ends with: 12 hex digits of the hash (svn: the revision
+    /// number in 12 digits).
+    fn short(&self, hash: &str) -> String {
+        hash[..12.min(hash.len())].to_string()
+    }
+    /// Whether `.info`'s `Origin` carries the hash (svn's does not).
+    fn origin_hash(&self) -> bool {
+        true
+    }
+    /// The commit `rev` (a hash, a hash prefix, or the latest revision where the tool has no
+    /// refs) names.
+    async fn commit(&self, dir: &Path, rev: &str) -> Result<Option<Commit>, GitError>;
     /// Tags on `hash` and its ancestors.
     async fn merged_tags(&self, dir: &Path, hash: &str) -> Result<Vec<String>, GitError>;
     /// Whether the commit `tag` names is `hash` or one of its ancestors.

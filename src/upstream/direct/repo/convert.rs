@@ -125,9 +125,12 @@ impl CodeRepo {
                 pseudo_base = to_version(&tag).0;
             }
         }
-        let short = &info.hash[..12.min(info.hash.len())];
-        let version =
-            pseudo::pseudo_version(&self.layout.pseudo_major, &pseudo_base, info.time, short);
+        let version = pseudo::pseudo_version(
+            &self.layout.pseudo_major,
+            &pseudo_base,
+            info.time,
+            &info.short,
+        );
         self.check_go_mod(info, version, can_use).await
     }
 
@@ -144,7 +147,7 @@ impl CodeRepo {
         let bad = |msg: String| self.invalid(version, msg);
         check_path_major(version, &self.layout.path_major).map_err(|e| bad(e.to_string()))?;
         let rev = pseudo::pseudo_version_rev(version).map_err(|e| bad(e.to_string()))?;
-        let short = &info.hash[..12.min(info.hash.len())];
+        let short = info.short.as_str();
         if rev != short {
             return Err(bad(if rev.starts_with(short) {
                 format!("revision is longer than canonical ({short})")

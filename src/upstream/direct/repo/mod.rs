@@ -12,7 +12,7 @@ mod files;
 
 use super::cache::Repo;
 use super::git::GitError;
-use super::host::Host;
+use super::host::{Commit, Host};
 use crate::upstream::UpstreamError;
 use gomod::coderepo::{self as versions, Found, Layout};
 use gomod::module::canonical_version;
@@ -22,7 +22,11 @@ use gomod::{pseudo, semver};
 #[derive(Debug, Clone)]
 pub struct RevInfo {
     pub hash: String,
+    /// The name a pseudo-version ends with.
+    pub short: String,
     pub time: i64,
+    /// The part of a second (svn keeps microseconds; `.info` shows them).
+    pub nanos: u32,
     /// Tags naming this commit, sorted.
     pub tags: Vec<String>,
     /// The tag the query named, if it was one.
@@ -57,7 +61,7 @@ struct Origin<'a> {
     url: &'a str,
     #[serde(rename = "Subdir", skip_serializing_if = "str::is_empty")]
     subdir: &'a str,
-    #[serde(rename = "Hash")]
+    #[serde(rename = "Hash", skip_serializing_if = "str::is_empty")]
     hash: &'a str,
     #[serde(rename = "Ref", skip_serializing_if = "Option::is_none")]
     ref_name: Option<&'a str>,
@@ -165,8 +169,8 @@ impl CodeRepo {
         gomod::modfile::parse_lax(&data).ok()
     }
 
-    /// Commit hash and committer time of a hash or hash prefix.
-    async fn commit(&self, rev: &str) -> Result<Option<(String, i64)>, UpstreamError> {
+    /// The commit a hash or hash prefix names.
+    async fn commit(&self, rev: &str) -> Result<Option<Commit>, UpstreamError> {
         self.host
             .commit(self.dir(), rev)
             .await
@@ -183,13 +187,25 @@ impl CodeRepo {
             let full = format!("refs/{kind}/{rev}");
             refs.get(&full).map(|h| (h.to_string(), shown(&full)))
         };
+        // A commit found by asking the tool, with its time.
+        let mut asked: Option<Commit> = None;
         let (hash, ref_name, tag) = if let Some((h, r)) = named("tags") {
             (h, r, Some(rev.to_string()))
         } else if let Some((h, r)) = named("heads").or_else(|| named("bookmarks")) {
             (h, r, None)
         } else if rev == self.host.latest_rev() {
-            let h = refs.get("HEAD").ok_or_else(unknown)?;
-            (h.to_string(), Some(rev.to_string()), None)
+            let h = match refs.get("HEAD") {
+                Some(h) => h.to_string(),
+                // A system without refs (svn) asks for its latest revision itself.
+                None if refs.map.is_empty() => {
+                    let c = self.commit(rev).await?.ok_or_else(unknown)?;
+                    let h = c.hash.clone();
+                    asked = Some(c);
+                    h
+                }
+                None => return Err(unknown()),
+            };
+            (h, Some(rev.to_string()), None)
         } else if self.host.is_hash_prefix(rev) {
             let lower = rev.to_ascii_lowercase();
             let mut found: Option<&str> = None;
@@ -204,28 +220,38 @@ impl CodeRepo {
             let hash = match found {
                 Some(h) => h.to_string(),
                 // Not a ref's commit: any commit of the fetched history.
-                None => self.commit(&lower).await?.ok_or_else(unknown)?.0,
+                None => {
+                    let c = self.commit(&lower).await?.ok_or_else(unknown)?;
+                    let h = c.hash.clone();
+                    asked = Some(c);
+                    h
+                }
             };
-            // hg's Origin names the query unless it is (12 digits or more of) the hash itself.
-            let ref_name = (self.host.kind() == super::host::Kind::Hg
-                && !(hash.starts_with(&lower) && rev.len() >= 12))
-                .then(|| rev.to_string());
+            let ref_name = self.host.query_ref(&lower, &hash);
             (hash, ref_name, None)
         } else {
             return Err(unknown());
         };
-        let (hash, time) = match refs.times.get(&hash) {
-            Some(t) => (hash, *t),
-            None => self.commit(&hash).await?.ok_or_else(unknown)?,
+        let commit = match (asked, refs.times.get(&hash)) {
+            (Some(c), _) => c,
+            (None, Some(t)) => Commit {
+                hash: hash.clone(),
+                time: *t,
+                nanos: 0,
+            },
+            (None, None) => self.commit(&hash).await?.ok_or_else(unknown)?,
         };
+        let hash = commit.hash;
         let tags = refs
             .tags_at(&hash)
             .into_iter()
             .map(str::to_string)
             .collect();
         Ok(RevInfo {
+            short: self.host.short(&hash),
             hash,
-            time,
+            time: commit.time,
+            nanos: commit.nanos,
             tags,
             tag,
             ref_name,
@@ -342,6 +368,7 @@ impl CodeRepo {
     pub fn info_json(&self, resolved: &Resolved) -> Vec<u8> {
         let time = time::OffsetDateTime::from_unix_timestamp(resolved.rev.time)
             .ok()
+            .and_then(|t| t.replace_nanosecond(resolved.rev.nanos).ok())
             .and_then(|t| {
                 t.format(&time::format_description::well_known::Rfc3339)
                     .ok()
@@ -360,7 +387,11 @@ impl CodeRepo {
                 vcs: self.host.kind().name(),
                 url: &url,
                 subdir: &self.layout.code_dir,
-                hash: &resolved.rev.hash,
+                hash: if self.host.origin_hash() {
+                    &resolved.rev.hash
+                } else {
+                    ""
+                },
                 ref_name,
             },
         };
