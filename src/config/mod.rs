@@ -138,6 +138,8 @@ pub struct DirectSettings {
     pub hg: String,
     /// The Subversion program.
     pub svn: String,
+    /// The Fossil program.
+    pub fossil: String,
     /// `GOVCS` rules: which version control systems may be used for which modules
     /// (`pattern:git|hg,...`); the go command's default (`private:all,public:git|hg`) follows.
     pub vcs: String,
@@ -337,6 +339,7 @@ impl Settings {
             .set_default("direct.git", "git")?
             .set_default("direct.hg", "hg")?
             .set_default("direct.svn", "svn")?
+            .set_default("direct.fossil", "fossil")?
             .set_default("direct.vcs", "")?
             .set_default("direct.git_timeout_secs", 300)?
             .set_default("direct.max_git_processes", 8)?

@@ -72,6 +72,7 @@ fn direct(settings: &Settings, timeout: Duration) -> anyhow::Result<DirectUpstre
     let options = DirectOptions {
         hg: d.hg.clone().into(),
         svn: d.svn.clone().into(),
+        fossil: d.fossil.clone().into(),
         vcs,
         private: settings.private.clone(),
         git: GitOptions {

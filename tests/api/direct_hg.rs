@@ -280,7 +280,7 @@ pub struct GoDirect {
     pub modcache: PathBuf,
     pub meta_port: u16,
     /// More environment (`GOPRIVATE`, ...).
-    pub env: Vec<(&'static str, &'static str)>,
+    pub env: Vec<(&'static str, String)>,
 }
 
 impl GoDirect {
@@ -292,7 +292,7 @@ impl GoDirect {
             .env("HTTPS_PROXY", &proxy)
             .env("GOINSECURE", "example.com")
             .env("HGRCPATH", "")
-            .envs(self.env.iter().copied());
+            .envs(self.env.iter().map(|(k, v)| (*k, v.as_str())));
         run(c.current_dir(&self.app).args(args))
     }
 

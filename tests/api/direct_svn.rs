@@ -126,7 +126,7 @@ async fn direct_svn_answers_match_the_go_command(pool: sqlx::PgPool) {
         app: app_dir,
         modcache: root.join("modcache-direct"),
         meta_port,
-        env: vec![("GOPRIVATE", "example.com/svn")],
+        env: vec![("GOPRIVATE", "example.com/svn".to_string())],
     };
     let hosts = format!("example.com=127.0.0.1:{meta_port}");
     let store = pg_store(pool);

@@ -6,6 +6,7 @@ mod browser;
 mod direct_e2e;
 mod direct_faults;
 mod direct_fixture;
+mod direct_fossil;
 mod direct_hg;
 mod direct_latest;
 mod direct_svn;

@@ -70,9 +70,25 @@ pub fn known_host(path: &str) -> Option<Result<RepoRoot, String>> {
             }
             Some(git(elems[..=i].join("/")))
         }
-        "chiselapp.com" => Some(Err(format!(
-            "{path}: fossil repositories are not supported"
-        ))),
+        // Only the repository itself: the go command's pattern ends there, so a package path
+        // under it is invalid.
+        "chiselapp.com" => {
+            let ok = elems.len() == 5
+                && elems[1] == "user"
+                && !elems[2].is_empty()
+                && elems[2].bytes().all(|b| b.is_ascii_alphanumeric())
+                && elems[3] == "repository"
+                && word_chars(elems[4]);
+            if !ok {
+                return Some(invalid("chiselapp.com"));
+            }
+            Some(Ok(RepoRoot {
+                url: https(path),
+                root: path.to_string(),
+                vcs: Vcs::Fossil,
+                subdir: String::new(),
+            }))
+        }
         _ => vcs_suffix(path).map(|r| {
             r.map(|(root, repo, vcs)| RepoRoot {
                 url: https(&repo),
@@ -84,7 +100,7 @@ pub fn known_host(path: &str) -> Option<Result<RepoRoot, String>> {
     }
 }
 
-/// The generic `<host>/<path>.git` (or `.hg`, `.svn`) rule: (root, repository without the suffix, its
+/// The generic `<host>/<path>.git` (or `.hg`, `.svn`, `.fossil`) rule: (root, repository without the suffix, its
 /// system). The repository is reached over https, as the go command's first choice; plain
 /// http and ssh are left to the operator's `insteadOf` rules or `direct.insecure`.
 fn vcs_suffix(path: &str) -> Option<Result<(String, String, Vcs), String>> {
@@ -190,7 +206,8 @@ mod tests {
             "github.com/o/r.hg",
             "github.com/o/r/a b",
             "hub.jazz.net/git/User/r",
-            "example.com/x.fossil",
+            "chiselapp.com/user/kyle/repository/fossilgg/pkg",
+            "chiselapp.com/user/k_y/repository/r",
         ] {
             assert!(matches!(known_host(path), Some(Err(_))), "{path}");
         }

@@ -17,6 +17,7 @@ pub enum Vcs {
     Git,
     Hg,
     Svn,
+    Fossil,
     /// A GOPROXY base URL serving the module.
     Mod,
 }
@@ -29,6 +30,7 @@ impl Vcs {
             "git" => Some(Vcs::Git),
             "hg" => Some(Vcs::Hg),
             "svn" => Some(Vcs::Svn),
+            "fossil" => Some(Vcs::Fossil),
             "mod" => Some(Vcs::Mod),
             _ => None,
         }
@@ -39,6 +41,7 @@ impl Vcs {
             Vcs::Git => "git",
             Vcs::Hg => "hg",
             Vcs::Svn => "svn",
+            Vcs::Fossil => "fossil",
             Vcs::Mod => "mod",
         }
     }

@@ -47,6 +47,7 @@ pub enum Tool {
     Git,
     Hg,
     Svn,
+    Fossil,
 }
 
 impl Tool {
@@ -55,6 +56,7 @@ impl Tool {
             Tool::Git => "git",
             Tool::Hg => "hg",
             Tool::Svn => "svn",
+            Tool::Fossil => "fossil",
         }
     }
 }
@@ -132,7 +134,28 @@ impl Git {
             Tool::Git => self.git_command(dir, args),
             Tool::Hg => self.hg_command(dir, args),
             Tool::Svn => self.svn_command(dir, args),
+            Tool::Fossil => self.fossil_command(dir, args),
         }
+    }
+
+    fn fossil_command(&self, dir: &Path, args: &[&str]) -> Command {
+        let mut cmd = Command::new(&self.program);
+        cmd.current_dir(dir)
+            .args(args)
+            // Its settings database beside the clone, not in a home directory the server may
+            // not have; and the user name a clone needs.
+            .env("FOSSIL_HOME", dir)
+            .env("LC_ALL", "C")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        if std::env::var_os("FOSSIL_USER").is_none() {
+            cmd.env("FOSSIL_USER", "agora");
+        }
+        #[cfg(unix)]
+        cmd.process_group(0);
+        cmd
     }
 
     fn svn_command(&self, dir: &Path, args: &[&str]) -> Command {

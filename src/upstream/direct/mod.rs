@@ -37,6 +37,7 @@ use gomod::module::ModulePath;
 use gomod::vcs::Govcs;
 use gomod::version::Version;
 use guard::{Guard, NetPolicy};
+use host::fossil::FossilHost;
 use host::git::GitHost;
 use host::hg::HgHost;
 use host::svn::SvnHost;
@@ -50,6 +51,8 @@ pub struct DirectOptions {
     pub hg: PathBuf,
     /// The Subversion program.
     pub svn: PathBuf,
+    /// The Fossil program.
+    pub fossil: PathBuf,
     /// Which version control systems may be used for which modules.
     pub vcs: Govcs,
     /// GOPRIVATE-style globs: the modules `vcs`'s `private` names.
@@ -72,6 +75,7 @@ pub struct DirectUpstream {
     git: Arc<GitHost>,
     hg: Arc<HgHost>,
     svn: Arc<SvnHost>,
+    fossil: Arc<FossilHost>,
     vcs: Govcs,
     private: String,
     /// The one guarded way to the network: discovery, `mod` proxies and git all pass it.
@@ -129,8 +133,12 @@ impl DirectUpstream {
         let svn = Arc::new(SvnHost {
             svn: git.other(Tool::Svn, options.svn),
         });
+        let fossil = Arc::new(FossilHost {
+            fossil: git.other(Tool::Fossil, options.fossil),
+        });
         let git = Arc::new(GitHost { git });
-        let mirrors: Vec<Arc<dyn Mirror>> = vec![git.clone(), hg.clone(), svn.clone()];
+        let mirrors: Vec<Arc<dyn Mirror>> =
+            vec![git.clone(), hg.clone(), svn.clone(), fossil.clone()];
         let guard = Arc::new(Guard {
             policy: options.net,
             timeout: options.proxy_timeout,
@@ -150,6 +158,7 @@ impl DirectUpstream {
             git,
             hg,
             svn,
+            fossil,
             vcs: options.vcs,
             private: options.private,
             guard,
@@ -200,7 +209,7 @@ impl DirectUpstream {
                     self.proxy_timeout,
                 )))
             }
-            Vcs::Git | Vcs::Hg | Vcs::Svn => {
+            Vcs::Git | Vcs::Hg | Vcs::Svn | Vcs::Fossil => {
                 let private = gomod::module::match_prefix_patterns(&self.private, module.as_str());
                 if !self.vcs.allows(root.vcs.name(), &root.root, private) {
                     return Err(UpstreamError::NotFound(format!(
@@ -211,6 +220,7 @@ impl DirectUpstream {
                 let (kind, host): (Kind, Arc<dyn Host>) = match root.vcs {
                     Vcs::Hg => (Kind::Hg, self.hg.clone()),
                     Vcs::Svn => (Kind::Svn, self.svn.clone()),
+                    Vcs::Fossil => (Kind::Fossil, self.fossil.clone()),
                     _ => (Kind::Git, self.git.clone()),
                 };
                 let layout = Layout::new(module.as_str(), &root.root, &root.subdir)

@@ -3,6 +3,7 @@
 //! [`Host`] reads that copy (the go command's `codehost.Repo`: commits, tags, ancestry, files,
 //! archives) for the rules in `repo/`, which are the same for every system.
 
+pub mod fossil;
 pub mod git;
 pub mod hg;
 pub mod svn;
@@ -22,6 +23,7 @@ pub enum Kind {
     Git,
     Hg,
     Svn,
+    Fossil,
 }
 
 impl Kind {
@@ -30,6 +32,7 @@ impl Kind {
             Kind::Git => "git",
             Kind::Hg => "hg",
             Kind::Svn => "svn",
+            Kind::Fossil => "fossil",
         }
     }
 }

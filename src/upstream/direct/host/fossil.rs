@@ -1,0 +1,299 @@
+//! Fossil, as the go command's `codehost` drives it: a local clone (`fossil clone`, then
+//! `fossil pull`), `fossil info` for check-ins, `fossil cat` for files, `fossil zip` for
+//! archives. The go command's tag pattern for Fossil is a placeholder that matches nothing, so
+//! Fossil has no versions, only `v0.0.0-` pseudo-versions of check-ins; and it reads only SHA-1
+//! check-in hashes. Agora answers the same.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use async_trait::async_trait;
+
+use super::{ArchiveError, Commit, Host, Kind, Mirror};
+use crate::redact::redact;
+use crate::upstream::direct::cache::RepoError;
+use crate::upstream::direct::confine::RemoteGuard;
+use crate::upstream::direct::git::{self as run, Git, GitError, Sink};
+use crate::upstream::direct::refs::Refs;
+
+/// Largest go.mod or LICENSE read.
+const MAX_FILE: usize = 16 << 20;
+
+/// The clone inside a cache directory.
+const CLONE: &str = "repo.fossil";
+
+#[derive(Clone)]
+pub struct FossilHost {
+    pub fossil: Git,
+}
+
+/// `fossil info`: the check-in's hash and time, from its `hash:` (older fossils: `uuid:`) line,
+/// `hash: <40 hex digits> YYYY-MM-DD HH:MM:SS UTC`; anything else (a SHA3 hash) is no answer,
+/// as for the go command.
+pub fn parse_info(out: &str) -> Option<Commit> {
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("hash:") || l.starts_with("uuid:"))?;
+    let f: Vec<&str> = line.split_whitespace().collect();
+    let [_, hash, day, clock, "UTC"] = f[..] else {
+        return None;
+    };
+    if hash.len() != 40 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+    let t = time::PrimitiveDateTime::parse(&format!("{day} {clock}"), &format).ok()?;
+    Some(Commit {
+        hash: hash.to_string(),
+        time: t.assume_utc().unix_timestamp(),
+        nanos: 0,
+    })
+}
+
+impl FossilHost {
+    async fn info(&self, dir: &Path, rev: &str) -> Result<Option<Commit>, GitError> {
+        let out = self
+            .fossil
+            .output(
+                dir,
+                &["info", "-R", CLONE, "--", rev],
+                None,
+                Sink::Memory(1 << 20),
+            )
+            .await?;
+        if !out.status.success() {
+            return Ok(None);
+        }
+        Ok(parse_info(&String::from_utf8_lossy(&out.stdout)))
+    }
+}
+
+#[async_trait]
+impl Mirror for FossilHost {
+    fn kind(&self) -> Kind {
+        Kind::Fossil
+    }
+
+    fn present(&self, dir: &Path) -> bool {
+        dir.join(CLONE).is_file()
+    }
+
+    /// fossil reaches https and ssh (plain http for `direct.insecure` modules), at addresses
+    /// the guard allows; checked, not pinned.
+    async fn confine(
+        &self,
+        _scratch: &Path,
+        url: &str,
+        insecure: bool,
+        guard: &dyn RemoteGuard,
+    ) -> Result<Vec<String>, RepoError> {
+        let scheme = url.split_once("://").map(|(s, _)| s.to_ascii_lowercase());
+        let allowed = match scheme.as_deref() {
+            Some("https" | "ssh") => true,
+            Some("http") => insecure,
+            _ => false,
+        };
+        if !allowed {
+            return Err(RepoError::Refused(format!(
+                "{}: fossil may use https and ssh only (plain http for modules direct.insecure names)",
+                redact(url)
+            )));
+        }
+        guard.confine(url, insecure).await?;
+        Ok(Vec::new())
+    }
+
+    /// The clone is made by the first sync.
+    async fn create(&self, _dir: &Path, _url: &str) -> Result<(), RepoError> {
+        Ok(())
+    }
+
+    async fn sync(
+        &self,
+        dir: &Path,
+        url: &str,
+        _net: &[String],
+        fresh: bool,
+    ) -> Result<bool, RepoError> {
+        let before = if fresh {
+            None
+        } else {
+            self.info(dir, "tip").await?
+        };
+        let args: Vec<&str> = if dir.join(CLONE).is_file() {
+            vec!["pull", "-R", CLONE]
+        } else {
+            vec!["clone", "--", url, CLONE]
+        };
+        let out = self
+            .fossil
+            .output(dir, &args, None, Sink::Memory(run::MAX_OUTPUT))
+            .await?;
+        if !out.status.success() {
+            let _ = tokio::fs::remove_file(dir.join(CLONE)).await;
+            return Err(RepoError::Unreachable {
+                url: redact(url).into_owned(),
+                reason: run::summary(&out),
+            });
+        }
+        Ok(fresh || self.info(dir, "tip").await? != before)
+    }
+
+    /// Branches (the go command has no branch list for Fossil, but `fossil info` resolves
+    /// their names) and `trunk` as the head.
+    async fn refs(&self, dir: &Path) -> Result<Refs, RepoError> {
+        let out = self
+            .fossil
+            .run(dir, &["branch", "list", "--all", "-R", CLONE])
+            .await?;
+        let mut map = BTreeMap::new();
+        let mut times = HashMap::new();
+        for name in String::from_utf8_lossy(&out).lines() {
+            let name = name.trim().trim_start_matches('*').trim();
+            if name.is_empty() || name.contains(char::is_whitespace) {
+                continue;
+            }
+            if let Some(c) = self.info(dir, name).await? {
+                times.insert(c.hash.clone(), c.time);
+                if name == "trunk" {
+                    map.insert("HEAD".to_string(), c.hash.clone());
+                }
+                map.insert(format!("refs/heads/{name}"), c.hash);
+            }
+        }
+        Ok(Refs { map, times })
+    }
+}
+
+#[async_trait]
+impl Host for FossilHost {
+    fn kind(&self) -> Kind {
+        Kind::Fossil
+    }
+
+    fn latest_rev(&self) -> &'static str {
+        "trunk"
+    }
+
+    /// Fossil resolves a hash prefix of at least 4 digits.
+    fn is_hash_prefix(&self, rev: &str) -> bool {
+        (4..=40).contains(&rev.len()) && rev.bytes().all(|b| b.is_ascii_hexdigit())
+    }
+
+    fn origin_ref(&self, full: &str) -> String {
+        full.strip_prefix("refs/heads/").unwrap_or(full).to_string()
+    }
+
+    async fn commit(&self, dir: &Path, rev: &str) -> Result<Option<Commit>, GitError> {
+        self.info(dir, rev).await
+    }
+
+    /// The go command lists no Fossil tags.
+    async fn merged_tags(&self, _dir: &Path, _hash: &str) -> Result<Vec<String>, GitError> {
+        Ok(Vec::new())
+    }
+
+    async fn descends_from(&self, _dir: &Path, _hash: &str, _tag: &str) -> Result<bool, GitError> {
+        Ok(false)
+    }
+
+    /// One `fossil cat -r=REV` per file; any failure is a missing file.
+    async fn read_files(
+        &self,
+        dir: &Path,
+        specs: &[(String, String)],
+    ) -> Result<Vec<Option<Vec<u8>>>, GitError> {
+        let mut out = Vec::with_capacity(specs.len());
+        for (rev, path) in specs {
+            let rev_arg = format!("-r={rev}");
+            let got = self
+                .fossil
+                .output(
+                    dir,
+                    &["cat", "-R", CLONE, &rev_arg, "--", path],
+                    None,
+                    Sink::Memory(MAX_FILE),
+                )
+                .await;
+            out.push(match got {
+                Ok(o) if o.status.success() => Some(o.stdout),
+                Ok(_) | Err(GitError::TooLarge { .. }) => None,
+                Err(e) => return Err(e),
+            });
+        }
+        Ok(out)
+    }
+
+    /// `fossil zip --name prefix [--include=SUBDIR]`, as the go command runs it (the include
+    /// only when the directory has no glob characters).
+    async fn archive(
+        &self,
+        dir: &Path,
+        hash: &str,
+        subdir: &str,
+        dest: &Path,
+        limit: u64,
+    ) -> Result<(), ArchiveError> {
+        let include = format!("--include={subdir}");
+        let target = dest.display().to_string();
+        let mut args = vec!["zip", "-R", CLONE, "--name", "prefix"];
+        if !subdir.is_empty() && !subdir.contains(['*', '?', '[', ']', ',']) {
+            args.push(&include);
+        }
+        args.extend(["--", hash, &target]);
+        let out = self
+            .fossil
+            .output(dir, &args, None, Sink::Memory(1 << 20))
+            .await?;
+        if !out.status.success() {
+            return Err(ArchiveError::Refused(format!(
+                "fossil zip: {}",
+                run::summary(&out)
+            )));
+        }
+        // fossil writes the file itself: its size is checked after.
+        let size = tokio::fs::metadata(dest)
+            .await
+            .map(|m| m.len())
+            .map_err(|e| ArchiveError::Refused(format!("fossil zip: {e}")))?;
+        if size > limit {
+            return Err(ArchiveError::Run(GitError::TooLarge {
+                args: "fossil zip".into(),
+                limit,
+            }));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn info_answers() {
+        let sha1 = "7f10cec94183d939d5a8a2f7562f6758e723f747";
+        let out = format!(
+            "hash:         {sha1} 2024-03-04 05:06:07 UTC\nparent:       bc09 2024-03-04 05:06:00 UTC\ntags:         trunk\n"
+        );
+        assert_eq!(
+            parse_info(&out),
+            Some(Commit {
+                hash: sha1.into(),
+                time: 1_709_528_767,
+                nanos: 0,
+            })
+        );
+        let old = format!("uuid:         {sha1} 2024-03-04 05:06:07 UTC\n");
+        assert!(parse_info(&old).is_some());
+        let sha3 = "a".repeat(64);
+        for bad in [
+            String::new(),
+            format!("hash: {sha3} 2024-03-04 05:06:07 UTC"),
+            format!("hash: {sha1} 2024-03-04 05:06:07"),
+            format!("hash: {sha1} yesterday noon UTC"),
+        ] {
+            assert_eq!(parse_info(&bad), None, "{bad}");
+        }
+    }
+}
