@@ -177,7 +177,39 @@ fn corpus(repos: &Path) -> Result<Vec<&'static str>, String> {
             },
         ],
     )?;
+    // Every tag retracted: the go command answers the tip's pseudo-version.
+    make_hg_repo(
+        &r("allretracted"),
+        &[
+            Step {
+                files: &[
+                    ("go.mod", &go_mod("example.com/hg/allretracted")),
+                    (
+                        "r.go",
+                        "package allretracted
+",
+                    ),
+                ],
+                tags: &["v1.0.0"],
+                at: D1,
+            },
+            Step {
+                files: &[(
+                    "go.mod",
+                    "module example.com/hg/allretracted
+
+go 1.21
+
+retract [v1.0.0, v1.1.0]
+",
+                )],
+                tags: &["v1.1.0"],
+                at: D2,
+            },
+        ],
+    )?;
     Ok(vec![
+        "example.com/hg/allretracted",
         "example.com/hg/tagged",
         "example.com/hg/pre",
         "example.com/hg/untagged",
@@ -326,7 +358,15 @@ async fn direct_hg_answers_match_the_go_command(pool: sqlx::PgPool) {
     let modules = corpus(&repos).unwrap_or_else(|e| panic!("hg corpus: {e}"));
     let serve = HgServe::start(&repos);
     let mut html = String::from("<html><head>");
-    for name in ["tagged", "pre", "untagged", "multi", "legacy", "retract"] {
+    for name in [
+        "tagged",
+        "pre",
+        "untagged",
+        "multi",
+        "legacy",
+        "retract",
+        "allretracted",
+    ] {
         html.push_str(&format!(
             "<meta name=\"go-import\" content=\"example.com/hg/{name} hg http://127.0.0.1:{}/{name}\">",
             serve.port
