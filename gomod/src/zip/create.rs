@@ -190,9 +190,11 @@ fn plan<F: File>(files: &[F]) -> Result<Plan, ZipError> {
 /// LICENSE last), writing it to `w`.
 ///
 /// Same input, same bytes: no directory entries, deflate level 5, DOS time 1980-01-01, mode 0644,
-/// entries named `path@version/rel`. Each file is streamed through a SHA-256 into the writer, so
-/// the returned `h1:` costs no second read. Nothing is written if validation fails; an I/O error
-/// while writing leaves a partial zip in `w`.
+/// entries named `path@version/rel`. A file whose first 64 KiB do not compress (random data,
+/// images, archives) is stored instead of deflated: deflating it would cost time and save
+/// nothing, and the `h1:` hash, which covers contents only, is the same. Each file is streamed
+/// through a SHA-256 into the writer, so the returned `h1:` costs no second read. Nothing is
+/// written if validation fails; an I/O error while writing leaves a partial zip in `w`.
 pub fn create<W: Write, F: File>(
     w: W,
     path: &str,
@@ -208,6 +210,9 @@ pub fn create<W: Write, F: File>(
         .compression_level(Some(5))
         .last_modified_time(zip::DateTime::default())
         .unix_permissions(0o644);
+    let stored = opts
+        .compression_method(zip::CompressionMethod::Stored)
+        .compression_level(None);
     let mut zw = zip::ZipWriter::new_stream(w);
     let mut sums = Vec::with_capacity(keep.len());
     let mut names = Vec::with_capacity(keep.len());
@@ -218,16 +223,28 @@ pub fn create<W: Write, F: File>(
         let rel = f.path();
         let name = format!("{prefix}{rel}");
         let reader = f.open().map_err(io_err(rel))?;
-        zw.start_file(name.as_str(), opts)?;
         let mut limited = reader.take(declared.saturating_add(1));
+        // The first buffer decides how the file is kept; it is written like any other.
+        let first = fill(&mut limited, &mut buf).map_err(io_err(rel))?;
+        let method = if incompressible(&buf[..first]) {
+            stored
+        } else {
+            opts
+        };
+        zw.start_file(name.as_str(), method)?;
         let mut hasher = Sha256::new();
         let mut n = 0u64;
+        let mut pending = first;
         loop {
-            let k = match limited.read(&mut buf) {
-                Ok(0) => break,
-                Ok(k) => k,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(io_err(rel)(e)),
+            let k = if pending > 0 {
+                std::mem::take(&mut pending)
+            } else {
+                match limited.read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(k) => k,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(io_err(rel)(e)),
+                }
             };
             n += k as u64;
             if n > declared {
@@ -251,6 +268,35 @@ pub fn create<W: Write, F: File>(
         size: total,
         omitted,
     })
+}
+
+/// Reads until `buf` is full or the input ends; how many bytes were read.
+fn fill(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+/// Whether a file starting with `sample` is not worth deflating: a full sample that the
+/// fastest deflate level cannot shrink by 3 %. Short files are always deflated (as the go
+/// command's are).
+fn incompressible(sample: &[u8]) -> bool {
+    const WHOLE_SAMPLE: usize = 64 * 1024;
+    if sample.len() < WHOLE_SAMPLE {
+        return false;
+    }
+    let mut d = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
+    match d.write_all(sample).and_then(|()| d.finish()) {
+        Ok(out) => out.len() * 100 >= sample.len() * 97,
+        Err(_) => false,
+    }
 }
 
 /// Lists every file under `dir` the way a VCS export would hand them to [`create`]: all
@@ -385,5 +431,69 @@ mod tests {
             err,
             ZipError::LargerThanDeclared { declared: 3, .. }
         ));
+    }
+
+    #[test]
+    fn incompressible_files_are_stored_and_hash_the_same() {
+        // xorshift: bytes no deflate can shrink, the same on every run.
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let noise: Vec<u8> = (0..200 * 1024)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect();
+        let text = "package m // some text that compresses well\n".repeat(5000);
+        let cases: &[(&str, Vec<u8>, zip::CompressionMethod)] = &[
+            ("noise.bin", noise.clone(), zip::CompressionMethod::Stored),
+            (
+                "text.go",
+                text.clone().into_bytes(),
+                zip::CompressionMethod::Deflated,
+            ),
+            // Short files are deflated whatever they hold.
+            (
+                "short.bin",
+                noise[..1000].to_vec(),
+                zip::CompressionMethod::Deflated,
+            ),
+            ("empty.go", Vec::new(), zip::CompressionMethod::Deflated),
+        ];
+        let files: Vec<MemFile> = cases
+            .iter()
+            .map(|(n, d, _)| MemFile::new(*n, d.clone()))
+            .collect();
+        let mut out = Vec::new();
+        let created = create(&mut out, "example.com/m", "v1.0.0", files).expect("create");
+        let mut again = Vec::new();
+        let files: Vec<MemFile> = cases
+            .iter()
+            .map(|(n, d, _)| MemFile::new(*n, d.clone()))
+            .collect();
+        create(&mut again, "example.com/m", "v1.0.0", files).expect("again");
+        assert_eq!(out, again, "same input, same bytes");
+        let mut archive = zip::ZipArchive::new(io::Cursor::new(out)).expect("read back");
+        for (name, data, method) in cases {
+            let mut f = archive
+                .by_name(&format!("example.com/m@v1.0.0/{name}"))
+                .expect(name);
+            assert_eq!(f.compression(), *method, "{name}");
+            let mut got = Vec::new();
+            f.read_to_end(&mut got).expect("read");
+            assert_eq!(&got, data, "{name}");
+        }
+        // The h1: of the contents, however they were kept.
+        let sums: Vec<(String, [u8; 32])> = cases
+            .iter()
+            .map(|(n, d, _)| {
+                (
+                    format!("example.com/m@v1.0.0/{n}"),
+                    Sha256::digest(d).into(),
+                )
+            })
+            .collect();
+        assert_eq!(created.h1, hash1(sums).expect("h1"));
     }
 }
