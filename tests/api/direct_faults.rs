@@ -267,7 +267,7 @@ async fn direct_repository_cache_is_incremental_and_evicts_least_recently_used()
         max_repos: 10,
         refresh: Duration::ZERO,
     };
-    let mirror: std::sync::Arc<dyn Mirror> = std::sync::Arc::new(GitHost { git });
+    let mirror: std::sync::Arc<dyn Mirror> = std::sync::Arc::new(GitHost::new(git));
     let cache = RepoCache::new(cache_dir.clone(), limits, vec![mirror], guard).expect("cache");
     let count = || {
         std::fs::read_dir(&cache_dir)

@@ -250,15 +250,6 @@ impl Git {
         Ok(out.stdout)
     }
 
-    /// The URL git will really contact for `url`, after the `url.<base>.insteadOf` rules of its
-    /// configuration (`git ls-remote --get-url`: nothing is contacted).
-    pub async fn effective_url(&self, dir: &Path, url: &str) -> Result<String, GitError> {
-        let out = self
-            .run(dir, &["ls-remote", "--get-url", "--end-of-options", url])
-            .await?;
-        Ok(String::from_utf8_lossy(&out).trim().to_string())
-    }
-
     /// Runs git, whatever its exit status.
     pub async fn output(
         &self,

@@ -136,7 +136,7 @@ impl DirectUpstream {
         let fossil = Arc::new(FossilHost {
             fossil: git.other(Tool::Fossil, options.fossil),
         });
-        let git = Arc::new(GitHost { git });
+        let git = Arc::new(GitHost::new(git));
         let mirrors: Vec<Arc<dyn Mirror>> =
             vec![git.clone(), hg.clone(), svn.clone(), fossil.clone()];
         let guard = Arc::new(Guard {

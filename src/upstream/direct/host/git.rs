@@ -3,6 +3,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 
@@ -34,6 +36,91 @@ const FETCH: [&str; 8] = [
 #[derive(Clone)]
 pub struct GitHost {
     pub git: Git,
+    /// The `url.<base>.insteadOf` rules of git's configuration, read at most every
+    /// [`REWRITES_TTL`]: one `git config` per interval instead of one `ls-remote --get-url` per
+    /// repository.
+    rewrites: Arc<Mutex<Option<ReadRewrites>>>,
+}
+
+/// The rules and when they were read.
+type ReadRewrites = (Instant, Arc<Vec<Rewrite>>);
+
+/// How long the `insteadOf` rules read from git's configuration are used before reading again.
+const REWRITES_TTL: Duration = Duration::from_secs(10);
+
+/// One `url.<base>.insteadOf = <prefix>` rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rewrite {
+    base: String,
+    prefix: String,
+}
+
+/// `git config -z --get-regexp` records (`url.<base>.insteadof\n<prefix>\0`) as rules.
+pub fn parse_rewrites(out: &str) -> Vec<Rewrite> {
+    out.split('\0')
+        .filter_map(|l| {
+            let (key, prefix) = l.split_once('\n')?;
+            let base = key.strip_prefix("url.")?.strip_suffix(".insteadof")?;
+            Some(Rewrite {
+                base: base.to_string(),
+                prefix: prefix.to_string(),
+            })
+        })
+        .collect()
+}
+
+/// The URL git contacts for `url`: the rule with the longest matching prefix rewrites it, as git
+/// itself decides.
+pub fn rewrite(rules: &[Rewrite], url: &str) -> String {
+    rules
+        .iter()
+        .filter(|r| url.starts_with(&r.prefix))
+        .max_by_key(|r| r.prefix.len())
+        .map_or_else(
+            || url.to_string(),
+            |r| format!("{}{}", r.base, &url[r.prefix.len()..]),
+        )
+}
+
+impl GitHost {
+    pub fn new(git: Git) -> Self {
+        Self {
+            git,
+            rewrites: Arc::new(Mutex::new(None)),
+        }
+    }
+
+    /// The URL git will really contact for `url`, after the `insteadOf` rules of its
+    /// configuration.
+    async fn effective_url(&self, scratch: &Path, url: &str) -> Result<String, GitError> {
+        let cached = self
+            .rewrites
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .filter(|(at, _)| at.elapsed() < REWRITES_TTL)
+            .map(|(_, r)| r.clone());
+        let rules = match cached {
+            Some(r) => r,
+            None => {
+                let out = self
+                    .git
+                    .output(
+                        scratch,
+                        &["config", "-z", "--get-regexp", r"^url\..*\.insteadof$"],
+                        None,
+                        Sink::Memory(1 << 20),
+                    )
+                    .await?;
+                // Exit status 1: no such settings.
+                let rules = Arc::new(parse_rewrites(&String::from_utf8_lossy(&out.stdout)));
+                *self.rewrites.lock().unwrap_or_else(|p| p.into_inner()) =
+                    Some((Instant::now(), rules.clone()));
+                rules
+            }
+        };
+        Ok(rewrite(&rules, url))
+    }
 }
 
 #[async_trait]
@@ -53,18 +140,35 @@ impl Mirror for GitHost {
         insecure: bool,
         guard: &dyn RemoteGuard,
     ) -> Result<Vec<String>, RepoError> {
-        let effective = self.git.effective_url(scratch, url).await?;
+        let effective = self.effective_url(scratch, url).await?;
         let mut net = confinement(insecure);
         net.extend(guard.confine(&effective, insecure).await?);
         Ok(net)
     }
 
     async fn create(&self, dir: &Path, url: &str) -> Result<(), RepoError> {
+        use tokio::io::AsyncWriteExt;
         let io = |e: std::io::Error| RepoError::Io(format!("{}: {e}", dir.display()));
+        if url.chars().any(char::is_control) {
+            return Err(RepoError::Refused(format!(
+                "{}: control characters in a repository URL",
+                redact(url)
+            )));
+        }
         self.git.run(dir, &["init", "-q", "--bare"]).await?;
-        self.git
-            .run(dir, &["config", "remote.origin.url", url])
-            .await?;
+        // The remote written into the new config directly (one process fewer than `git
+        // config`), quoted as git's config syntax wants.
+        let quoted = url.replace('\\', "\\\\").replace('"', "\\\"");
+        let mut config = tokio::fs::OpenOptions::new()
+            .append(true)
+            .open(dir.join("config"))
+            .await
+            .map_err(io)?;
+        config
+            .write_all(format!("[remote \"origin\"]\n\turl = \"{quoted}\"\n").as_bytes())
+            .await
+            .map_err(io)?;
+        config.flush().await.map_err(io)?;
         // As the go command does before `git archive`: export-ignore and export-subst in the
         // repository's .gitattributes must not change a module's files.
         tokio::fs::write(
@@ -395,5 +499,26 @@ impl Host for GitHost {
             )));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn insteadof_rules() {
+        let rules = parse_rewrites(
+            "url.file:///srv/my mirror/.insteadof\nhttps://github.com/\0url.ssh://git@github.com/our/.insteadof\nhttps://github.com/our/\0not a rule\0",
+        );
+        assert_eq!(rules.len(), 2);
+        for (url, want) in [
+            ("https://github.com/o/r", "file:///srv/my mirror/o/r"),
+            // The longest prefix wins.
+            ("https://github.com/our/r", "ssh://git@github.com/our/r"),
+            ("https://gitlab.com/o/r", "https://gitlab.com/o/r"),
+        ] {
+            assert_eq!(rewrite(&rules, url), want, "{url}");
+        }
     }
 }
