@@ -384,3 +384,82 @@ fn walk(dir: &Path) -> Vec<(PathBuf, u64)> {
     }
     out
 }
+
+/// The repositories in a server's cache, by directory.
+fn cached_repos(app: &crate::helpers::TestApp) -> Vec<PathBuf> {
+    std::fs::read_dir(app.data_dir().join("git"))
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.path())
+                .filter(|p| p.join("HEAD").is_file())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[sqlx::test(migrations = "migrations/postgres")]
+async fn direct_fetches_shallow_until_a_question_needs_history(pool: sqlx::PgPool) {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let module = "github.com/agoratest/shallow";
+    let (repo, cfg) = small_repo(tmp.path(), module, &[]);
+    // v1.0.0, an untagged commit, then v1.1.0 at the head.
+    write(&repo, "a.go", b"package a\n\nconst B = 2\n").expect("write");
+    git_at(
+        &repo,
+        "2024-05-06T07:08:09Z",
+        &["commit", "-qam", "between"],
+    )
+    .expect("commit");
+    let between = git_at(&repo, D1, &["rev-parse", "HEAD"]).expect("rev-parse");
+    let between = between.trim().to_string();
+    write(&repo, "a.go", b"package a\n\nconst B = 3\n").expect("write");
+    git_at(&repo, "2024-07-08T09:10:11Z", &["commit", "-qam", "head"]).expect("commit");
+    git_at(&repo, D1, &["tag", "v1.1.0"]).expect("tag");
+    let cfg = cfg.display().to_string();
+    let app = spawn_app_with(
+        pg_store(pool),
+        "direct",
+        &[("AGORA_DIRECT__GIT_CONFIG_GLOBAL", cfg.as_str())],
+    )
+    .await;
+    let count = |dir: &Path| {
+        git_at(dir, D1, &["rev-list", "--all", "--count"])
+            .expect("rev-list")
+            .trim()
+            .parse::<u32>()
+            .expect("count")
+    };
+
+    // Tagged versions, list and @latest: the tips only, at depth 1.
+    for path in ["@v/list", "@v/v1.0.0.info", "@v/v1.0.0.zip", "@latest"] {
+        let (status, body) = app.fetch(&format!("/{module}/{path}")).await;
+        assert_eq!(status, 200, "{path}: {}", String::from_utf8_lossy(&body));
+    }
+    let cached = cached_repos(&app);
+    assert_eq!(cached.len(), 1, "{cached:?}");
+    let dir = &cached[0];
+    assert!(dir.join("shallow").is_file(), "fetched shallow");
+    assert_eq!(count(dir), 2, "the two tagged commits, not the one between");
+
+    // A commit no ref names, as a pseudo-version on v1.0.0: the whole history, once.
+    let (status, body) = app
+        .fetch(&format!("/{module}/@v/{}.info", &between[..12]))
+        .await;
+    let body = String::from_utf8_lossy(&body);
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.contains("\"Version\":\"v1.0.1-0.20240506070809-") && body.contains(&between),
+        "{body}"
+    );
+    assert!(!dir.join("shallow").exists(), "deepened");
+    assert_eq!(count(dir), 3);
+
+    // A new tag later: the refresh fetches it as a complete repository does.
+    write(&repo, "a.go", b"package a\n\nconst B = 4\n").expect("write");
+    git_at(&repo, "2024-09-01T00:00:00Z", &["commit", "-qam", "next"]).expect("commit");
+    git_at(&repo, D1, &["tag", "v1.2.0"]).expect("tag");
+    let (status, body) = app.fetch(&format!("/{module}/@v/v1.2.0.info")).await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    assert!(!dir.join("shallow").exists(), "still complete");
+    assert_eq!(count(dir), 4);
+}

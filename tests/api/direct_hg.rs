@@ -334,6 +334,42 @@ impl GoDirect {
     }
 }
 
+/// What the go command computed with `GOPROXY=direct`, by `module@version`: (`Sum`, `GoModSum`).
+pub type Sums = std::collections::BTreeMap<String, (serde_json::Value, serde_json::Value)>;
+
+/// The go command downloads every version of `sums` again, through `proxy`, into an empty module
+/// cache: each arrives with the hashes it had direct.
+pub async fn assert_same_sums_through(go: GoDirect, proxy: String, sums: Sums) {
+    let targets: Vec<String> = sums.keys().cloned().collect();
+    let through = tokio::task::spawn_blocking(move || {
+        let modcache = go.root.join("modcache-agora");
+        let mut args = vec!["mod", "download", "-json"];
+        args.extend(targets.iter().map(String::as_str));
+        go.cmd(&proxy, &modcache, &args)
+    })
+    .await
+    .expect("join")
+    .unwrap_or_else(|e| panic!("go command through agora: {e}"));
+    let mut seen = std::collections::BTreeSet::new();
+    for doc in serde_json::Deserializer::from_str(&through).into_iter::<serde_json::Value>() {
+        let d = doc.expect("json");
+        let key = format!(
+            "{}@{}",
+            d["Path"].as_str().unwrap_or(""),
+            d["Version"].as_str().unwrap_or("")
+        );
+        assert!(d["Error"].is_null(), "{key}: {}", d["Error"]);
+        let (sum, mod_sum) = sums.get(&key).unwrap_or_else(|| panic!("unexpected {key}"));
+        assert_eq!((&d["Sum"], &d["GoModSum"]), (sum, mod_sum), "{key}");
+        seen.insert(key);
+    }
+    assert_eq!(
+        seen.iter().collect::<Vec<_>>(),
+        sums.keys().collect::<Vec<_>>(),
+        "{through}"
+    );
+}
+
 pub fn json(b: &[u8]) -> serde_json::Value {
     serde_json::from_slice(b).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(b)))
 }
@@ -514,11 +550,9 @@ async fn direct_hg_answers_match_the_go_command(pool: sqlx::PgPool) {
     );
 
     // The zips: the go command downloads everything again through agora, with the same hashes.
-    let mut targets: Vec<String> = Vec::new();
-    let mut sums = std::collections::BTreeMap::new();
+    let mut sums = Sums::new();
     for (m, _, _, downloads) in &wanted {
         for (v, d) in downloads {
-            targets.push(format!("{m}@{v}"));
             sums.insert(
                 format!("{m}@{v}"),
                 (d["Sum"].clone(), d["GoModSum"].clone()),
@@ -527,40 +561,12 @@ async fn direct_hg_answers_match_the_go_command(pool: sqlx::PgPool) {
     }
     for (m, _, d) in &answers {
         let v = d["Version"].as_str().expect("version");
-        targets.push(format!("{m}@{v}"));
         sums.insert(
             format!("{m}@{v}"),
             (d["Sum"].clone(), d["GoModSum"].clone()),
         );
     }
-    let proxy = app.address.clone();
-    let through = tokio::task::spawn_blocking(move || {
-        let modcache = go.root.join("modcache-agora");
-        let mut args = vec!["mod", "download", "-json"];
-        args.extend(targets.iter().map(String::as_str));
-        go.cmd(&proxy, &modcache, &args)
-    })
-    .await
-    .expect("join")
-    .unwrap_or_else(|e| panic!("go command through agora: {e}"));
-    let mut seen = std::collections::BTreeSet::new();
-    for doc in serde_json::Deserializer::from_str(&through).into_iter::<serde_json::Value>() {
-        let d = doc.expect("json");
-        let key = format!(
-            "{}@{}",
-            d["Path"].as_str().unwrap_or(""),
-            d["Version"].as_str().unwrap_or("")
-        );
-        assert!(d["Error"].is_null(), "{key}: {}", d["Error"]);
-        let (sum, mod_sum) = sums.get(&key).unwrap_or_else(|| panic!("unexpected {key}"));
-        assert_eq!((&d["Sum"], &d["GoModSum"]), (sum, mod_sum), "{key}");
-        seen.insert(key);
-    }
-    assert_eq!(
-        seen.iter().collect::<Vec<_>>(),
-        sums.keys().collect::<Vec<_>>(),
-        "{through}"
-    );
+    assert_same_sums_through(go, app.address.clone(), sums).await;
 
     // Bad queries are 404s, never a revset: hg is asked for names and hashes only.
     for q in ["all()", "nosuchbranch", "tip~1", "000000000000"] {

@@ -8,7 +8,9 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::direct_hg::{GoDirect, free_port, get, hg_binary, json, meta_server};
+use crate::direct_hg::{
+    GoDirect, Sums, assert_same_sums_through, free_port, get, hg_binary, json, meta_server,
+};
 use crate::fixture::{go_binary, run, write};
 use crate::helpers::{esc, pg_store, spawn_app_with};
 
@@ -192,8 +194,7 @@ async fn direct_svn_answers_match_the_go_command(pool: sqlx::PgPool) {
             "{latest}"
         );
     }
-    let mut targets = Vec::new();
-    let mut sums = std::collections::BTreeMap::new();
+    let mut sums = Sums::new();
     for (m, q, d) in &answers {
         let v = d["Version"].as_str().expect("version").to_string();
         let e = esc(m);
@@ -210,7 +211,6 @@ async fn direct_svn_answers_match_the_go_command(pool: sqlx::PgPool) {
         let gomod = std::fs::read(d["GoMod"].as_str().expect("GoMod")).expect("mod file");
         let got = get(&app, &format!("/{e}/@v/{v}.mod")).await.expect("mod");
         assert_eq!(got, gomod, "{m}@{v}.mod");
-        targets.push(format!("{m}@{v}"));
         sums.insert(
             format!("{m}@{v}"),
             (d["Sum"].clone(), d["GoModSum"].clone()),
@@ -231,34 +231,7 @@ async fn direct_svn_answers_match_the_go_command(pool: sqlx::PgPool) {
     );
 
     // The zips: downloaded again through agora, the same hashes.
-    let proxy = app.address.clone();
-    let through = tokio::task::spawn_blocking(move || {
-        let modcache = go.root.join("modcache-agora");
-        let mut args = vec!["mod", "download", "-json"];
-        args.extend(targets.iter().map(String::as_str));
-        go.cmd(&proxy, &modcache, &args)
-    })
-    .await
-    .expect("join")
-    .unwrap_or_else(|e| panic!("go command through agora: {e}"));
-    let mut seen = std::collections::BTreeSet::new();
-    for doc in serde_json::Deserializer::from_str(&through).into_iter::<serde_json::Value>() {
-        let d = doc.expect("json");
-        let key = format!(
-            "{}@{}",
-            d["Path"].as_str().unwrap_or(""),
-            d["Version"].as_str().unwrap_or("")
-        );
-        assert!(d["Error"].is_null(), "{key}: {}", d["Error"]);
-        let (sum, mod_sum) = sums.get(&key).unwrap_or_else(|| panic!("unexpected {key}"));
-        assert_eq!((&d["Sum"], &d["GoModSum"]), (sum, mod_sum), "{key}");
-        seen.insert(key);
-    }
-    assert_eq!(
-        seen.iter().collect::<Vec<_>>(),
-        sums.keys().collect::<Vec<_>>(),
-        "{through}"
-    );
+    assert_same_sums_through(go, app.address.clone(), sums).await;
 
     // Revisions are numbers: anything else is unknown, never passed to svn as a peg revision.
     for q in ["HEAD", "{2024-01-01}", "99", "v1.0.0"] {

@@ -1,7 +1,8 @@
 //! A per-replica cache of repositories on local disk, one per version control system and URL,
 //! bounded in size and evicted least-recently-used. Each system's [`Mirror`] brings a copy up to
-//! date (git: one `ls-remote` and, only when a ref moved, one incremental `fetch`; hg: one
-//! `pull`), so a second version of a repository fetches only what is new. Nothing here is
+//! date (git: one `ls-remote` and, only when a ref moved, one incremental `fetch`, shallow until
+//! a request needs history; hg: one `pull`), so a second version of a repository fetches only
+//! what is new. Nothing here is
 //! authoritative: the store is. A replica with an empty cache just clones again.
 
 use std::collections::HashMap;
@@ -36,14 +37,19 @@ pub enum RepoError {
 struct State {
     refreshed: Option<Instant>,
     refs: Arc<Refs>,
+    /// The confinement of the last refresh, for fetches a request needs later.
+    net: Arc<Vec<String>>,
 }
 
 struct Entry {
     dir: PathBuf,
     /// Held (shared) while a request reads the repository; eviction needs it exclusively.
     in_use: Arc<RwLock<()>>,
-    /// Serialises creation and fetches.
+    /// Serialises creation and refreshes.
     state: tokio::sync::Mutex<State>,
+    /// Held by every fetch into the repository (a refresh, a request deepening it), so two never
+    /// write its refs at once.
+    fetching: Arc<tokio::sync::Mutex<()>>,
     evicted: AtomicBool,
     size: AtomicU64,
     last_used: Mutex<SystemTime>,
@@ -55,6 +61,10 @@ pub struct Repo {
     pub url: String,
     pub kind: Kind,
     pub refs: Arc<Refs>,
+    /// What confines the tool's network commands for this repository.
+    pub net: Arc<Vec<String>>,
+    /// Held while fetching into the repository.
+    pub fetching: Arc<tokio::sync::Mutex<()>>,
     _in_use: OwnedRwLockReadGuard<()>,
 }
 
@@ -149,14 +159,15 @@ impl RepoCache {
                 continue;
             }
             *entry.last_used.lock().unwrap_or_else(|p| p.into_inner()) = SystemTime::now();
-            let (refs, fetched) = match self.refresh(mirror, &entry, url, force, insecure).await {
-                Ok(r) => r,
-                Err(e) => {
-                    drop(guard);
-                    self.forget_if_absent(mirror, &key, &entry);
-                    return Err(e);
-                }
-            };
+            let (refs, net, fetched) =
+                match self.refresh(mirror, &entry, url, force, insecure).await {
+                    Ok(r) => r,
+                    Err(e) => {
+                        drop(guard);
+                        self.forget_if_absent(mirror, &key, &entry);
+                        return Err(e);
+                    }
+                };
             if fetched {
                 let dir = entry.dir.clone();
                 let size = tokio::task::spawn_blocking(move || dir_size(&dir))
@@ -170,6 +181,8 @@ impl RepoCache {
                 url: url.to_string(),
                 kind,
                 refs,
+                net,
+                fetching: entry.fetching.clone(),
                 _in_use: guard,
             });
         }
@@ -194,17 +207,18 @@ impl RepoCache {
         url: &str,
         force: bool,
         insecure: bool,
-    ) -> Result<(Arc<Refs>, bool), RepoError> {
+    ) -> Result<(Arc<Refs>, Arc<Vec<String>>, bool), RepoError> {
         let mut state = entry.state.lock().await;
         if let Some(at) = state.refreshed
             && !force
             && at.elapsed() < self.limits.refresh
         {
-            return Ok((state.refs.clone(), false));
+            return Ok((state.refs.clone(), state.net.clone(), false));
         }
         let net = mirror
             .confine(&self.root, url, insecure, self.guard.as_ref())
             .await?;
+        let _fetching = entry.fetching.lock().await;
         let dir = &entry.dir;
         let fetched = if mirror.present(dir) {
             mirror.sync(dir, url, &net, false).await?
@@ -225,9 +239,11 @@ impl RepoCache {
             true
         };
         let refs = Arc::new(mirror.refs(dir).await?);
+        let net = Arc::new(net);
         state.refs = refs.clone();
+        state.net = net.clone();
         state.refreshed = Some(Instant::now());
-        Ok((refs, fetched))
+        Ok((refs, net, fetched))
     }
 
     /// A new, empty repository for `url` beside `dir`, not yet in place.
@@ -308,7 +324,9 @@ impl Entry {
             state: tokio::sync::Mutex::new(State {
                 refreshed: None,
                 refs: Arc::new(Refs::default()),
+                net: Arc::new(Vec::new()),
             }),
+            fetching: Arc::new(tokio::sync::Mutex::new(())),
             evicted: AtomicBool::new(false),
             size: AtomicU64::new(size),
             last_used: Mutex::new(used),

@@ -16,9 +16,6 @@ use crate::upstream::direct::confine::RemoteGuard;
 use crate::upstream::direct::git::{self as run, Git, GitError, Sink};
 use crate::upstream::direct::refs::Refs;
 
-/// Largest go.mod or LICENSE read.
-const MAX_FILE: usize = 16 << 20;
-
 /// The clone inside a cache directory.
 const CLONE: &str = "repo.fossil";
 
@@ -87,18 +84,7 @@ impl Mirror for FossilHost {
         insecure: bool,
         guard: &dyn RemoteGuard,
     ) -> Result<Vec<String>, RepoError> {
-        let scheme = url.split_once("://").map(|(s, _)| s.to_ascii_lowercase());
-        let allowed = match scheme.as_deref() {
-            Some("https" | "ssh") => true,
-            Some("http") => insecure,
-            _ => false,
-        };
-        if !allowed {
-            return Err(RepoError::Refused(format!(
-                "{}: fossil may use https and ssh only (plain http for modules direct.insecure names)",
-                redact(url)
-            )));
-        }
+        super::check_scheme("fossil", url, insecure, &["https", "ssh"], &["http"])?;
         guard.confine(url, insecure).await?;
         Ok(Vec::new())
     }
@@ -197,31 +183,18 @@ impl Host for FossilHost {
         Ok(false)
     }
 
-    /// One `fossil cat -r=REV` per file; any failure is a missing file.
+    /// One `fossil cat -r=REV` per file.
     async fn read_files(
         &self,
         dir: &Path,
         specs: &[(String, String)],
     ) -> Result<Vec<Option<Vec<u8>>>, GitError> {
-        let mut out = Vec::with_capacity(specs.len());
-        for (rev, path) in specs {
-            let rev_arg = format!("-r={rev}");
-            let got = self
-                .fossil
-                .output(
-                    dir,
-                    &["cat", "-R", CLONE, &rev_arg, "--", path],
-                    None,
-                    Sink::Memory(MAX_FILE),
-                )
-                .await;
-            out.push(match got {
-                Ok(o) if o.status.success() => Some(o.stdout),
-                Ok(_) | Err(GitError::TooLarge { .. }) => None,
-                Err(e) => return Err(e),
-            });
-        }
-        Ok(out)
+        super::read_each(&self.fossil, dir, specs, |rev, path| {
+            ["cat", "-R", CLONE, &format!("-r={rev}"), "--", path]
+                .map(str::to_string)
+                .to_vec()
+        })
+        .await
     }
 
     /// `fossil zip --name prefix [--include=SUBDIR]`, as the go command runs it (the include

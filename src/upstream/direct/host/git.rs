@@ -1,5 +1,9 @@
-//! Git: bare repositories fetched with the git CLI (`ls-remote`, then one incremental `fetch`
-//! only when a ref moved), read with `for-each-ref`, `cat-file`, `merge-base` and `archive`.
+//! Git: bare repositories fetched with the git CLI, read with `for-each-ref`, `cat-file`,
+//! `merge-base` and `archive`. A new repository is fetched shallow: every branch and tag at
+//! depth 1, which answers `list`, `@latest` and any tagged version (the go command fetches a
+//! single tag at depth 1 too). Only a question about ancestry (a pseudo-version's base, a commit
+//! no ref names) deepens it to the whole history, once; later refreshes then fetch as a full
+//! repository does. A shallow repository's refreshes stay shallow.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -10,7 +14,7 @@ use async_trait::async_trait;
 
 use super::{ArchiveError, Commit, Host, Kind, Mirror};
 use crate::redact::redact;
-use crate::upstream::direct::cache::RepoError;
+use crate::upstream::direct::cache::{Repo, RepoError};
 use crate::upstream::direct::confine::{RemoteGuard, confinement, with_config};
 use crate::upstream::direct::git::{self as run, Git, GitError, Sink};
 use crate::upstream::direct::refs::{Refs, parse_ls_remote};
@@ -179,8 +183,9 @@ impl Mirror for GitHost {
         .map_err(io)
     }
 
-    /// A new repository first tries one fetch of everything without asking ls-remote; if that
-    /// fails (an empty repository has no HEAD to fetch), the careful way decides.
+    /// A new repository first tries one shallow fetch of every tip without asking ls-remote; if
+    /// that fails (an empty repository has no HEAD to fetch, a dumb http server cannot fetch
+    /// shallow), the careful way decides.
     async fn sync(
         &self,
         dir: &Path,
@@ -191,6 +196,7 @@ impl Mirror for GitHost {
         let head_spec = format!("+HEAD:{HEAD_REF}");
         if fresh {
             let mut args = FETCH.to_vec();
+            args.push("--depth=1");
             args.push(&head_spec);
             match self.git.run(dir, &with_config(net, &args)).await {
                 Ok(_) => return Ok(true),
@@ -218,6 +224,12 @@ impl Mirror for GitHost {
         let mut fetched = false;
         if remote != local {
             let mut args = FETCH.to_vec();
+            // A shallow repository stays shallow (`--depth` on a complete one would cut its
+            // history). A new one gets here when the shallow fetch failed (an empty repository,
+            // a server without shallow support such as dumb http): it is fetched whole.
+            if is_shallow(dir) {
+                args.push("--depth=1");
+            }
             if remote.contains_key("HEAD") {
                 args.push(&head_spec);
             }
@@ -236,6 +248,12 @@ impl Mirror for GitHost {
         let (map, times) = self.read_refs(dir, true).await?;
         Ok(Refs { map, times })
     }
+}
+
+/// Whether the repository in `dir` was fetched shallow (git keeps the cut-off commits in
+/// `shallow`).
+fn is_shallow(dir: &Path) -> bool {
+    dir.join("shallow").is_file()
 }
 
 impl GitHost {
@@ -343,6 +361,28 @@ impl Host for GitHost {
             }),
             _ => None,
         })
+    }
+
+    /// `git fetch --unshallow` of every branch and tag, under the repository's fetch lock; a
+    /// repository deepened meanwhile by another request is left alone.
+    async fn ensure_history(&self, repo: &Repo) -> Result<(), GitError> {
+        if !is_shallow(&repo.dir) {
+            return Ok(());
+        }
+        let _fetching = repo.fetching.lock().await;
+        if !is_shallow(&repo.dir) {
+            return Ok(());
+        }
+        let head_spec = format!("+HEAD:{HEAD_REF}");
+        let mut args = FETCH.to_vec();
+        args.push("--unshallow");
+        if repo.refs.get("HEAD").is_some() {
+            args.push(&head_spec);
+        }
+        self.git
+            .run(&repo.dir, &with_config(&repo.net, &args))
+            .await
+            .map(|_| ())
     }
 
     async fn merged_tags(&self, dir: &Path, hash: &str) -> Result<Vec<String>, GitError> {

@@ -15,9 +15,6 @@ use crate::upstream::direct::confine::RemoteGuard;
 use crate::upstream::direct::git::{self as run, Git, GitError, Sink};
 use crate::upstream::direct::refs::Refs;
 
-/// Largest go.mod or LICENSE read.
-const MAX_FILE: usize = 16 << 20;
-
 /// The null revision hg names an empty repository's tip with.
 const NULL: &str = "0000000000000000000000000000000000000000";
 
@@ -71,18 +68,7 @@ impl Mirror for HgHost {
         insecure: bool,
         guard: &dyn RemoteGuard,
     ) -> Result<Vec<String>, RepoError> {
-        let scheme = url.split_once("://").map(|(s, _)| s.to_ascii_lowercase());
-        let allowed = match scheme.as_deref() {
-            Some("https" | "ssh") => true,
-            Some("http") => insecure,
-            _ => false,
-        };
-        if !allowed {
-            return Err(RepoError::Refused(format!(
-                "{}: hg may use https and ssh only (plain http for modules direct.insecure names)",
-                redact(url)
-            )));
-        }
+        super::check_scheme("hg", url, insecure, &["https", "ssh"], &["http"])?;
         guard.confine(url, insecure).await?;
         Ok(Vec::new())
     }
@@ -279,31 +265,21 @@ impl Host for HgHost {
         Ok(!text.trim().is_empty())
     }
 
-    /// One `hg cat` per file, as the go command reads them; any failure is a missing file.
+    /// One `hg cat` per file, as the go command reads them.
     async fn read_files(
         &self,
         dir: &Path,
         specs: &[(String, String)],
     ) -> Result<Vec<Option<Vec<u8>>>, GitError> {
-        let mut out = Vec::with_capacity(specs.len());
-        for (rev, path) in specs {
-            let rev_arg = format!("--rev={}", symbol(rev));
-            let got = self
-                .hg
-                .output(
-                    dir,
-                    &["cat", &rev_arg, "--", &format!("path:{path}")],
-                    None,
-                    Sink::Memory(MAX_FILE),
-                )
-                .await;
-            out.push(match got {
-                Ok(o) if o.status.success() => Some(o.stdout),
-                Ok(_) | Err(GitError::TooLarge { .. }) => None,
-                Err(e) => return Err(e),
-            });
-        }
-        Ok(out)
+        super::read_each(&self.hg, dir, specs, |rev, path| {
+            vec![
+                "cat".into(),
+                format!("--rev={}", symbol(rev)),
+                "--".into(),
+                format!("path:{path}"),
+            ]
+        })
+        .await
     }
 
     /// `hg archive -t zip --no-decode`, as the go command runs it; the archive's own

@@ -12,7 +12,7 @@ use std::path::Path;
 
 use async_trait::async_trait;
 
-use super::cache::RepoError;
+use super::cache::{Repo, RepoError};
 use super::git::GitError;
 use super::refs::Refs;
 use crate::upstream::UpstreamError;
@@ -105,6 +105,12 @@ pub trait Host: Send + Sync {
     /// The commit `rev` (a hash, a hash prefix, or the latest revision where the tool has no
     /// refs) names.
     async fn commit(&self, dir: &Path, rev: &str) -> Result<Option<Commit>, GitError>;
+    /// Makes the local copy hold the whole history, for the questions about ancestry (tags
+    /// below a commit, a commit that no ref names). Copies fetched shallow (git's) are deepened
+    /// here, once; the others always hold it.
+    async fn ensure_history(&self, _repo: &Repo) -> Result<(), GitError> {
+        Ok(())
+    }
     /// Tags on `hash` and its ancestors.
     async fn merged_tags(&self, dir: &Path, hash: &str) -> Result<Vec<String>, GitError>;
     /// Whether the commit `tag` names is `hash` or one of its ancestors.
@@ -134,6 +140,57 @@ pub enum ArchiveError {
     /// The tool ran and refused (no such commit, no files in the directory).
     #[error("{0}")]
     Refused(String),
+}
+
+/// The schemes a tool may use for `url`: `secure` ones always, `plain` ones only for modules
+/// `direct.insecure` names; never a local path or another scheme. The hosts are the guard's to
+/// check after this.
+pub fn check_scheme(
+    tool: &str,
+    url: &str,
+    insecure: bool,
+    secure: &[&str],
+    plain: &[&str],
+) -> Result<(), RepoError> {
+    let scheme = url
+        .split_once("://")
+        .map(|(s, _)| s.to_ascii_lowercase())
+        .unwrap_or_default();
+    if secure.contains(&scheme.as_str()) || (insecure && plain.contains(&scheme.as_str())) {
+        return Ok(());
+    }
+    Err(RepoError::Refused(format!(
+        "{}: {tool} may use {} only ({} for modules direct.insecure names)",
+        crate::redact::redact(url),
+        secure.join(" and "),
+        plain.join(" and ")
+    )))
+}
+
+/// Reads each `(rev, path)` with one run of the tool (`args` makes its arguments), as the go
+/// command does for hg, svn and fossil: a failed or too large read is a missing file.
+pub async fn read_each(
+    runner: &super::git::Git,
+    dir: &Path,
+    specs: &[(String, String)],
+    args: impl Fn(&str, &str) -> Vec<String>,
+) -> Result<Vec<Option<Vec<u8>>>, GitError> {
+    /// Largest go.mod or LICENSE read.
+    const MAX_FILE: usize = 16 << 20;
+    let mut out = Vec::with_capacity(specs.len());
+    for (rev, path) in specs {
+        let owned = args(rev, path);
+        let argv: Vec<&str> = owned.iter().map(String::as_str).collect();
+        let got = runner
+            .output(dir, &argv, None, super::git::Sink::Memory(MAX_FILE))
+            .await;
+        out.push(match got {
+            Ok(o) if o.status.success() => Some(o.stdout),
+            Ok(_) | Err(GitError::TooLarge { .. }) => None,
+            Err(e) => return Err(e),
+        });
+    }
+    Ok(out)
 }
 
 /// Maps a failed archive to the upstream error a request sees.

@@ -17,9 +17,6 @@ use crate::upstream::direct::confine::RemoteGuard;
 use crate::upstream::direct::git::{self as run, Git, GitError, Sink};
 use crate::upstream::direct::refs::Refs;
 
-/// Largest go.mod or LICENSE read.
-const MAX_FILE: usize = 16 << 20;
-
 /// Where a cache directory keeps the repository URL it stands for (there is nothing else in it).
 const URL_FILE: &str = "svn-url";
 
@@ -131,18 +128,15 @@ impl Mirror for SvnHost {
         insecure: bool,
         guard: &dyn RemoteGuard,
     ) -> Result<Vec<String>, RepoError> {
-        let scheme = url.split_once("://").map(|(s, _)| s.to_ascii_lowercase());
-        let allowed = match scheme.as_deref() {
-            Some("https" | "svn+ssh") => true,
-            Some("http" | "svn") => insecure,
-            _ => false,
-        };
-        let check = checkable(url).filter(|_| allowed).ok_or_else(|| {
-            RepoError::Refused(format!(
-                "{}: svn may use https and svn+ssh only (plain http and svn:// for modules direct.insecure names)",
-                redact(url)
-            ))
-        })?;
+        super::check_scheme(
+            "svn",
+            url,
+            insecure,
+            &["https", "svn+ssh"],
+            &["http", "svn"],
+        )?;
+        let check = checkable(url)
+            .ok_or_else(|| RepoError::Refused(format!("{}: not a URL", redact(url))))?;
         guard.confine(&check, insecure).await?;
         Ok(Vec::new())
     }
@@ -242,27 +236,17 @@ impl Host for SvnHost {
         Ok(false)
     }
 
-    /// One `svn cat URL/FILE@REV` per file; any failure is a missing file.
+    /// One `svn cat URL/FILE@REV` per file.
     async fn read_files(
         &self,
         dir: &Path,
         specs: &[(String, String)],
     ) -> Result<Vec<Option<Vec<u8>>>, GitError> {
         let url = Self::url(dir).await?;
-        let mut out = Vec::with_capacity(specs.len());
-        for (rev, path) in specs {
-            let target = format!("{url}/{path}@{rev}");
-            let got = self
-                .svn
-                .output(dir, &["cat", "--", &target], None, Sink::Memory(MAX_FILE))
-                .await;
-            out.push(match got {
-                Ok(o) if o.status.success() => Some(o.stdout),
-                Ok(_) | Err(GitError::TooLarge { .. }) => None,
-                Err(e) => return Err(e),
-            });
-        }
-        Ok(out)
+        super::read_each(&self.svn, dir, specs, |rev, path| {
+            vec!["cat".into(), "--".into(), format!("{url}/{path}@{rev}")]
+        })
+        .await
     }
 
     /// `svn list` for the exact file names, `svn export` for the bytes (LF line ends, no

@@ -136,6 +136,7 @@ impl CodeRepo {
 
     /// Tag names reachable from `hash`.
     async fn merged_tags(&self, hash: &str) -> Result<Vec<String>, UpstreamError> {
+        self.ensure_history().await?;
         self.host
             .merged_tags(self.dir(), hash)
             .await
@@ -183,7 +184,11 @@ impl CodeRepo {
             }
         }
         let mut last_tag = None;
-        for tag in self.repo.refs.tags(&format!("{prefix}{base}")) {
+        let candidates = self.repo.refs.tags(&format!("{prefix}{base}"));
+        if !candidates.is_empty() {
+            self.ensure_history().await?;
+        }
+        for tag in candidates {
             let only = &tag[prefix.len()..];
             if semver::compare(only, &base).is_eq() {
                 last_tag = Some(tag.to_string());

@@ -169,6 +169,14 @@ impl CodeRepo {
         gomod::modfile::parse_lax(&data).ok()
     }
 
+    /// The whole history in the local copy, for questions about ancestry.
+    async fn ensure_history(&self) -> Result<(), UpstreamError> {
+        self.host
+            .ensure_history(&self.repo)
+            .await
+            .map_err(|e| self.git_err(e))
+    }
+
     /// The commit a hash or hash prefix names.
     async fn commit(&self, rev: &str) -> Result<Option<Commit>, UpstreamError> {
         self.host
@@ -219,8 +227,9 @@ impl CodeRepo {
             }
             let hash = match found {
                 Some(h) => h.to_string(),
-                // Not a ref's commit: any commit of the fetched history.
+                // Not a ref's commit: any commit of the history.
                 None => {
+                    self.ensure_history().await?;
                     let c = self.commit(&lower).await?.ok_or_else(unknown)?;
                     let h = c.hash.clone();
                     asked = Some(c);
