@@ -651,7 +651,7 @@ async fn direct_hanging_hg_is_killed_with_a_504_and_nothing_is_stored(pool: sqlx
     let body = String::from_utf8_lossy(&body);
     assert_eq!(status, 504, "{body}");
     assert!(
-        body.contains("hg pull") && body.contains("timed out"),
+        body.contains(" pull ") && body.contains("timed out"),
         "{body}"
     );
     assert!(took < Duration::from_secs(10), "took {took:?}");

@@ -282,3 +282,45 @@ async fn repositories_that_do_not_exist_leave_nothing_behind(pool: sqlx::SqliteP
     }
     assert_eq!(entries().len(), 1, "{:?}", entries());
 }
+
+#[sqlx::test(migrations = "migrations/sqlite")]
+async fn hg_follows_no_redirect_to_an_address_the_guard_refuses(pool: sqlx::SqlitePool) {
+    // hg follows HTTP redirects by itself and cannot be pinned: it reaches the network only
+    // through agora's egress proxy, which checks every host, the redirect's too.
+    crate::direct_hg::hg_binary();
+    let inside = internal();
+    let evil = Scripted::start(
+        "127.0.0.2",
+        vec![(
+            "/r",
+            Act::Redirect(format!("{}/stolen?cmd=capabilities", inside.url())),
+        )],
+    );
+    let pages = Scripted::start(
+        "127.0.0.2",
+        vec![(
+            "/r",
+            Act::go_import(
+                "evil.test/r",
+                "hg",
+                &format!("http://127.0.0.2:{}/r", evil.port()),
+            ),
+        )],
+    );
+    let tmp = tempfile::tempdir().expect("tempdir");
+    write(tmp.path(), "gitconfig", b"").expect("gitconfig");
+    let app = direct_app(pool, &pages, &tmp.path().join("gitconfig")).await;
+    let (status, body) = app.fetch("/evil.test/r/@v/list").await;
+    assert_eq!(status, 404, "{}", String::from_utf8_lossy(&body));
+    no_secret(&body);
+    assert!(
+        evil.hits().iter().any(|h| h.starts_with("/r")),
+        "hg never asked: {:?}",
+        evil.hits()
+    );
+    assert!(
+        inside.hits().is_empty(),
+        "redirect followed: {:?}",
+        inside.hits()
+    );
+}

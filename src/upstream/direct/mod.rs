@@ -15,6 +15,7 @@
 pub mod archive;
 pub mod cache;
 pub mod confine;
+pub mod egress;
 pub mod git;
 pub mod guard;
 pub mod host;
@@ -127,9 +128,11 @@ macro_rules! with_target {
 impl DirectUpstream {
     pub fn new(options: DirectOptions) -> std::io::Result<Self> {
         let git = Git::new(options.git);
-        let hg = Arc::new(HgHost {
-            hg: git.other(Tool::Hg, options.hg),
+        let guard = Arc::new(Guard {
+            policy: options.net,
+            timeout: options.proxy_timeout,
         });
+        let hg = Arc::new(HgHost::new(git.other(Tool::Hg, options.hg), guard.clone()));
         let svn = Arc::new(SvnHost {
             svn: git.other(Tool::Svn, options.svn),
         });
@@ -139,10 +142,6 @@ impl DirectUpstream {
         let git = Arc::new(GitHost::new(git));
         let mirrors: Vec<Arc<dyn Mirror>> =
             vec![git.clone(), hg.clone(), svn.clone(), fossil.clone()];
-        let guard = Arc::new(Guard {
-            policy: options.net,
-            timeout: options.proxy_timeout,
-        });
         let discovery = Discovery {
             guard: guard.clone(),
             timeout: options.proxy_timeout,

@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 
@@ -12,7 +13,9 @@ use super::{ArchiveError, Commit, Host, Kind, Mirror};
 use crate::redact::redact;
 use crate::upstream::direct::cache::RepoError;
 use crate::upstream::direct::confine::RemoteGuard;
+use crate::upstream::direct::egress::Egress;
 use crate::upstream::direct::git::{self as run, Git, GitError, Sink};
+use crate::upstream::direct::guard::Guard;
 use crate::upstream::direct::refs::Refs;
 
 /// The null revision hg names an empty repository's tip with.
@@ -21,6 +24,19 @@ const NULL: &str = "0000000000000000000000000000000000000000";
 #[derive(Clone)]
 pub struct HgHost {
     pub hg: Git,
+    guard: Arc<Guard>,
+    /// Started with the first repository hg reaches over http(s).
+    egress: Arc<tokio::sync::OnceCell<Egress>>,
+}
+
+impl HgHost {
+    pub fn new(hg: Git, guard: Arc<Guard>) -> Self {
+        Self {
+            hg,
+            guard,
+            egress: Arc::new(tokio::sync::OnceCell::new()),
+        }
+    }
 }
 
 /// `rev` as a revset symbol: quoted, so it is looked up by name and never parsed as an
@@ -59,8 +75,10 @@ impl Mirror for HgHost {
     }
 
     /// hg reaches https and ssh (plain http for `direct.insecure` modules), never a local path
-    /// or another scheme, at addresses the guard allows. hg cannot be pinned to the addresses
-    /// checked, as git is: like ssh, they are checked, then resolved again by hg.
+    /// or another scheme. Over http(s) it goes through agora's egress proxy, which checks every
+    /// host it connects to (redirects' too) with the guard and connects to the checked
+    /// addresses; it proxies even loopback (`http_proxy.always`), and plain http only for
+    /// insecure modules. Over ssh the host is checked, then resolved again by ssh.
     async fn confine(
         &self,
         _scratch: &Path,
@@ -70,7 +88,19 @@ impl Mirror for HgHost {
     ) -> Result<Vec<String>, RepoError> {
         super::check_scheme("hg", url, insecure, &["https", "ssh"], &["http"])?;
         guard.confine(url, insecure).await?;
-        Ok(Vec::new())
+        if url.to_ascii_lowercase().starts_with("ssh://") {
+            return Ok(Vec::new());
+        }
+        let egress = self
+            .egress
+            .get_or_try_init(|| Egress::start(self.guard.clone()))
+            .await
+            .map_err(|e| RepoError::Io(format!("egress proxy: {e}")))?;
+        Ok(vec![
+            format!("http_proxy.host={}", egress.addr(insecure)),
+            "http_proxy.always=true".to_string(),
+            "http_proxy.no=".to_string(),
+        ])
     }
 
     async fn create(&self, dir: &Path, url: &str) -> Result<(), RepoError> {
