@@ -54,7 +54,11 @@ pub fn store_options(settings: &Settings) -> StoreOptions {
 }
 
 impl App {
-    pub fn compose(settings: &Settings, stores: Stores) -> anyhow::Result<Self> {
+    pub fn compose(
+        settings: &Settings,
+        stores: Stores,
+        clock: crate::clock::Clock,
+    ) -> anyhow::Result<Self> {
         let temp_dir = settings.data_dir.join("tmp");
         std::fs::create_dir_all(&temp_dir)
             .map_err(|e| anyhow::anyhow!("creating {}: {e}", temp_dir.display()))?;
@@ -137,10 +141,18 @@ impl App {
                 .redirect
                 .then(|| Duration::from_secs(settings.blobs.redirect_ttl_secs)),
         }));
+        let ui = &settings.ui;
         let authenticator = Arc::new(Authenticator::new(
             settings.auth.enabled,
             &settings.auth.open_paths,
             stores.tokens.clone(),
+            crate::auth::Sessions::new(
+                stores.sessions.clone(),
+                clock.clone(),
+                ui.session_secs,
+                ui.session_idle_secs,
+            ),
+            crate::auth::LoginThrottle::new(clock, ui.login_max_failures, ui.login_window_secs),
         ));
         let publisher = Publisher {
             intake,

@@ -24,6 +24,11 @@ use subtle::ConstantTimeEq;
 use crate::error::Error;
 use crate::store::{StoredToken, TokenStore};
 
+mod session;
+mod throttle;
+pub use session::{SessionRef, Sessions, Started};
+pub use throttle::LoginThrottle;
+
 /// What a token may do. `Admin` includes the other two.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Scope {
@@ -89,6 +94,8 @@ pub struct Principal {
     pub scopes: Vec<Scope>,
     /// GOPRIVATE-style globs limiting what the token may publish ("" : no limit of its own).
     pub patterns: String,
+    /// The signed-in session the request came with, if it came with one (web pages only).
+    pub session: Option<SessionRef>,
 }
 
 impl Principal {
@@ -99,6 +106,7 @@ impl Principal {
             token_id: None,
             scopes: vec![Scope::Read],
             patterns: String::new(),
+            session: None,
         }
     }
 
@@ -128,9 +136,14 @@ pub fn normalize_patterns(s: &str) -> Result<String, String> {
 
 /// A fresh token secret: `agora_` and 32 random bytes in hex.
 pub fn generate_secret() -> Result<String, String> {
+    Ok(format!("agora_{}", generate_random()?))
+}
+
+/// 32 random bytes in hex.
+pub fn generate_random() -> Result<String, String> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(|e| format!("no randomness: {e}"))?;
-    Ok(format!("agora_{}", hex::encode(bytes)))
+    Ok(hex::encode(bytes))
 }
 
 /// The hex SHA-256 the store keeps of a secret.
@@ -143,12 +156,28 @@ pub struct Authenticator {
     enabled: bool,
     open_paths: Vec<String>,
     store: Arc<dyn TokenStore>,
+    pub sessions: Sessions,
+    pub throttle: LoginThrottle,
+}
+
+/// What a request authenticates with: its `Authorization` header, or on a web page the session
+/// cookie.
+#[derive(Debug, Clone)]
+pub enum Credentials {
+    Header(actix_web::http::header::HeaderValue),
+    Session(String),
 }
 
 impl Authenticator {
     /// `open_paths`: comma-separated paths served without a token (exact, or a prefix when
     /// ending in `/`).
-    pub fn new(enabled: bool, open_paths: &str, store: Arc<dyn TokenStore>) -> Self {
+    pub fn new(
+        enabled: bool,
+        open_paths: &str,
+        store: Arc<dyn TokenStore>,
+        sessions: Sessions,
+        throttle: LoginThrottle,
+    ) -> Self {
         Self {
             enabled,
             open_paths: open_paths
@@ -158,6 +187,8 @@ impl Authenticator {
                 .map(String::from)
                 .collect(),
             store,
+            sessions,
+            throttle,
         }
     }
 
@@ -173,36 +204,51 @@ impl Authenticator {
 
     /// The principal of a reading request: anonymous while reading is open, else the one the
     /// `Authorization` header names (401 when it names none).
-    pub async fn authenticate(
-        &self,
-        header: Option<&actix_web::http::header::HeaderValue>,
-    ) -> Result<Principal, Error> {
+    pub async fn authenticate(&self, creds: Option<&Credentials>) -> Result<Principal, Error> {
         if !self.enabled {
             return Ok(Principal::anonymous());
         }
-        self.authenticate_token(header).await
+        self.authenticate_token(creds).await
     }
 
-    /// The token the `Authorization` header names, whatever `auth.enabled` says; 401 without
-    /// a valid one.
+    /// The token the credentials name, whatever `auth.enabled` says; 401 without a valid one.
     pub async fn authenticate_token(
         &self,
-        header: Option<&actix_web::http::header::HeaderValue>,
+        creds: Option<&Credentials>,
     ) -> Result<Principal, Error> {
-        let Some(header) = header else {
-            return Err(Error::Unauthenticated {
+        match creds {
+            None => Err(Error::Unauthenticated {
                 reason: "authentication required: send a token as a bearer token or as the basic-auth password (.netrc)".into(),
-            });
-        };
-        let secret =
-            header
-                .to_str()
-                .ok()
-                .and_then(secret_of)
-                .ok_or_else(|| Error::Unauthenticated {
-                    reason: "malformed Authorization header".into(),
+            }),
+            Some(Credentials::Header(header)) => {
+                let secret = header.to_str().ok().and_then(secret_of).ok_or_else(|| {
+                    Error::Unauthenticated {
+                        reason: "malformed Authorization header".into(),
+                    }
                 })?;
-        let hash = hash_secret(&secret);
+                self.authenticate_secret(&secret).await
+            }
+            Some(Credentials::Session(cookie)) => {
+                let session = self.sessions.resume(cookie).await?.ok_or_else(|| {
+                    Error::Unauthenticated {
+                        reason: "signed out or expired: sign in again".into(),
+                    }
+                })?;
+                let session_ref = SessionRef {
+                    id: session.id,
+                    csrf: session.csrf,
+                };
+                Ok(Principal {
+                    session: Some(session_ref),
+                    ..principal_of(session.token)?
+                })
+            }
+        }
+    }
+
+    /// The token whose secret this is; 401 for an unknown or revoked one.
+    pub async fn authenticate_secret(&self, secret: &str) -> Result<Principal, Error> {
+        let hash = hash_secret(secret);
         let token = self.store.token_by_hash(&hash).await?;
         let invalid = || Error::Unauthenticated {
             reason: "invalid or revoked token".into(),
@@ -211,16 +257,26 @@ impl Authenticator {
         if token.revoked_at.is_some() || !same_hash(&token, &hash) {
             return Err(invalid());
         }
-        let scopes = Scope::parse_list(&token.scopes).map_err(|e| {
-            Error::internal(anyhow::anyhow!("token {} has bad scopes: {e}", token.id))
-        })?;
-        Ok(Principal {
-            name: token.name,
-            token_id: Some(token.id),
-            scopes,
-            patterns: token.patterns,
-        })
+        principal_of(token)
     }
+}
+
+/// The principal an active token makes.
+fn principal_of(token: StoredToken) -> Result<Principal, Error> {
+    if token.revoked_at.is_some() {
+        return Err(Error::Unauthenticated {
+            reason: "invalid or revoked token".into(),
+        });
+    }
+    let scopes = Scope::parse_list(&token.scopes)
+        .map_err(|e| Error::internal(anyhow::anyhow!("token {} has bad scopes: {e}", token.id)))?;
+    Ok(Principal {
+        name: token.name,
+        token_id: Some(token.id),
+        scopes,
+        patterns: token.patterns,
+        session: None,
+    })
 }
 
 /// The row was found by this hash; compare it again in constant time, so that the answer never
@@ -249,8 +305,8 @@ fn secret_of(header: &str) -> Option<String> {
     None
 }
 
-/// The cookie the web pages' login sets: the token's secret, sent back only to the pages
-/// (`HttpOnly`, `SameSite=Strict`), never to the protocol or the API.
+/// The cookie the web pages' login sets: a session id (never the token), sent back only to the
+/// pages (`HttpOnly`, `SameSite=Strict`) and counted only there, never on the protocol or the API.
 pub const SESSION_COOKIE: &str = "agora_session";
 
 /// Whether `path` is a web page, where the session cookie counts as a token.
@@ -259,28 +315,16 @@ pub fn is_page(path: &str) -> bool {
 }
 
 /// The credentials of a request: its `Authorization` header, or on a web page the session
-/// cookie as a bearer token.
-pub fn credentials(req: &HttpRequest) -> Option<actix_web::http::header::HeaderValue> {
+/// cookie.
+pub fn credentials(req: &HttpRequest) -> Option<Credentials> {
     if let Some(h) = req.headers().get(AUTHORIZATION) {
-        return Some(h.clone());
+        return Some(Credentials::Header(h.clone()));
     }
     if !is_page(req.path()) {
         return None;
     }
     let cookie = req.cookie(SESSION_COOKIE)?;
-    actix_web::http::header::HeaderValue::from_str(&format!("Bearer {}", cookie.value())).ok()
-}
-
-/// The secret a request authenticates with, if any (for [`csrf_token`]).
-pub fn secret_of_request(req: &HttpRequest) -> Option<String> {
-    credentials(req).and_then(|h| h.to_str().ok().and_then(secret_of))
-}
-
-/// A form's proof that it was made by a page this server sent to the holder of `secret`: a
-/// cross-site form cannot know it, and every replica computes the same one.
-pub fn csrf_token(secret: &str) -> String {
-    let digest = sha2::Sha256::digest(format!("agora-csrf\0{secret}").as_bytes());
-    hex::encode(&digest[..16])
+    Some(Credentials::Session(cookie.value().to_string()))
 }
 
 /// Middleware: every path but the open ones needs a valid token; the principal is left in the
@@ -405,6 +449,7 @@ mod tests {
             token_id: Some(1),
             scopes: vec![Scope::Admin],
             patterns: String::new(),
+            session: None,
         };
         assert!(admin.allows(Scope::Publish) && admin.allows(Scope::Read));
         let reader = Principal {

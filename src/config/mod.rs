@@ -13,7 +13,7 @@ use serde::Deserialize;
 pub mod net;
 pub mod upstreams;
 
-use net::{Cidrs, HostMap};
+use net::{Cidrs, HostMap, PublicUrl};
 use upstreams::UpstreamList;
 
 #[derive(Debug, Deserialize)]
@@ -48,6 +48,12 @@ pub struct Settings {
     pub admin: AdminSettings,
     pub blobs: BlobSettings,
     pub ui: UiSettings,
+    /// This server's URL as its users reach it (`https://goproxy.example.com`): the front page's
+    /// `go env -w` lines and the forms' origin check use it. Empty: the request's own `Host`.
+    pub public_url: PublicUrl,
+    /// Proxies (address blocks) whose `Forwarded` / `X-Forwarded-*` headers are believed: the
+    /// client's address and, without `public_url`, the host and scheme.
+    pub trusted_proxies: Cidrs,
 }
 
 /// The web pages.
@@ -55,6 +61,16 @@ pub struct Settings {
 pub struct UiSettings {
     /// Serve `/` (how to use this proxy) and the catalog pages under `/ui/`.
     pub enabled: bool,
+    /// A sign-in's absolute lifetime.
+    pub session_secs: u64,
+    /// A sign-in ends after this long without a request.
+    pub session_idle_secs: u64,
+    /// Failed sign-ins from one address within `login_window_secs` before it is refused (429)
+    /// for the rest of the window.
+    pub login_max_failures: u32,
+    pub login_window_secs: u64,
+    /// Longest time a form body may take to arrive (then 408).
+    pub form_read_timeout_secs: u64,
 }
 
 /// Where zips are kept, and how they are served.
@@ -379,7 +395,14 @@ impl Settings {
             .set_default("blobs.url", "database")?
             .set_default("blobs.redirect", false)?
             .set_default("blobs.redirect_ttl_secs", 300)?
-            .set_default("ui.enabled", true)?;
+            .set_default("ui.enabled", true)?
+            .set_default("ui.session_secs", 8 * 3600)?
+            .set_default("ui.session_idle_secs", 3600)?
+            .set_default("ui.login_max_failures", 10)?
+            .set_default("ui.login_window_secs", 900)?
+            .set_default("ui.form_read_timeout_secs", 10)?
+            .set_default("public_url", "")?
+            .set_default("trusted_proxies", "")?;
         if let Some(file) = sources.file {
             builder = builder.add_source(config::File::from(file).required(true));
         }

@@ -64,6 +64,53 @@ impl TryFrom<String> for Cidrs {
     }
 }
 
+impl Cidrs {
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        self.0.iter().any(|c| c.contains(ip))
+    }
+}
+
+/// The server's public origin (`https://host[:port]`), or none. A path, query, fragment or
+/// credentials are refused: an origin is all a browser's `Origin` header can be compared with.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct PublicUrl(Option<String>);
+
+impl PublicUrl {
+    /// `scheme://host[:port]`, lower-case, without a trailing slash.
+    pub fn origin(&self) -> Option<&str> {
+        self.0.as_deref()
+    }
+}
+
+impl TryFrom<String> for PublicUrl {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Self, String> {
+        let s = s.trim();
+        if s.is_empty() {
+            return Ok(Self(None));
+        }
+        let url = url::Url::parse(s).map_err(|e| format!("public_url {s:?}: {e}"))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(format!("public_url {s:?}: want http:// or https://"));
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err("public_url may not carry credentials".into());
+        }
+        if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
+            return Err(format!(
+                "public_url {s:?}: an origin only (scheme, host, port), no path"
+            ));
+        }
+        let origin = url.origin().ascii_serialization();
+        if origin == "null" {
+            return Err(format!("public_url {s:?}: no host"));
+        }
+        Ok(Self(Some(origin)))
+    }
+}
+
 /// Host → address overrides, `host=ip:port` separated by commas (like curl's `--resolve`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(try_from = "String")]
@@ -100,6 +147,30 @@ mod tests {
             assert!(Cidrs::try_from(bad.to_string()).is_err(), "{bad}");
         }
         assert_eq!(Cidrs::try_from(String::new()).unwrap(), Cidrs::default());
+        let origins = [
+            ("", Some(None)),
+            (
+                "https://Proxy.Example.com",
+                Some(Some("https://proxy.example.com")),
+            ),
+            (
+                "https://proxy.example.com/",
+                Some(Some("https://proxy.example.com")),
+            ),
+            (
+                "https://proxy.example.com:443",
+                Some(Some("https://proxy.example.com")),
+            ),
+            ("http://10.0.0.1:3000", Some(Some("http://10.0.0.1:3000"))),
+            ("https://proxy.example.com/go", None),
+            ("https://u:p@proxy.example.com", None),
+            ("ftp://proxy.example.com", None),
+            ("proxy.example.com", None),
+        ];
+        for (input, want) in origins {
+            let got = PublicUrl::try_from(input.to_string()).ok();
+            assert_eq!(got.as_ref().map(|p| p.origin()), want, "{input}");
+        }
         let h =
             HostMap::try_from("Vanity.Test=127.0.0.1:8080, b.test=[::1]:1".to_string()).unwrap();
         assert_eq!(h.0["vanity.test"], "127.0.0.1:8080".parse().unwrap());

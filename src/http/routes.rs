@@ -25,6 +25,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, admin_enabled: bool, ui_enabled: 
             cfg.route("/ui/admin", read().to(ui_admin::console))
                 .route("/ui/admin/tokens", web::post().to(ui_admin::create_token))
                 .route("/ui/admin/revoke", web::post().to(ui_admin::revoke_token))
+                .route(
+                    "/ui/admin/sessions/end",
+                    web::post().to(ui_admin::end_session),
+                )
                 .route("/ui/admin/hide", web::post().to(ui_admin::hide))
                 .route("/ui/admin/expire", web::post().to(ui_admin::expire));
         }

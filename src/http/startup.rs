@@ -9,10 +9,13 @@ use actix_web::middleware::from_fn;
 use actix_web::{App as ActixApp, HttpServer, web};
 use tracing_actix_web::TracingLogger;
 
+use super::body::BodyTimeout;
 use super::handlers::health::ReadinessTimeout;
+use super::origin::Origins;
 use super::span::RequestSpan;
 use crate::app::{App, store_options};
 use crate::auth;
+use crate::clock::Clock;
 use crate::config::Settings;
 use crate::store::{AdminStore, BlobStore, Database, Stores};
 
@@ -38,7 +41,20 @@ impl Application {
     }
 
     pub fn build_with_stores(settings: &Settings, stores: Stores) -> anyhow::Result<Self> {
-        let app = App::compose(settings, stores)?;
+        Self::build_with(settings, stores, Clock::system())
+    }
+
+    /// As [`Self::build_with_stores`], with the clock sessions and the sign-in throttle read
+    /// (tests move theirs forward).
+    pub fn build_with(settings: &Settings, stores: Stores, clock: Clock) -> anyhow::Result<Self> {
+        let app = App::compose(settings, stores, clock)?;
+        let origins = web::Data::new(Origins::new(
+            settings.public_url.clone(),
+            settings.trusted_proxies.clone(),
+        ));
+        let body_timeout = web::Data::new(BodyTimeout(std::time::Duration::from_secs(
+            settings.ui.form_read_timeout_secs.max(1),
+        )));
         let service = web::Data::from(app.service.clone());
         let sumdb = web::Data::from(app.sumdb.clone());
         let authenticator = web::Data::from(app.authenticator.clone());
@@ -56,6 +72,7 @@ impl Application {
         let server = HttpServer::new(move || {
             ActixApp::new()
                 .wrap(from_fn(auth::require_token))
+                .wrap(from_fn(super::headers::security_headers))
                 .wrap(TracingLogger::<RequestSpan>::new())
                 .app_data(service.clone())
                 .app_data(sumdb.clone())
@@ -66,6 +83,8 @@ impl Application {
                 .app_data(admin.clone())
                 .app_data(database.clone())
                 .app_data(readiness.clone())
+                .app_data(origins.clone())
+                .app_data(body_timeout.clone())
                 .configure(|cfg| super::routes::configure(cfg, admin_enabled, ui_enabled))
         })
         .shutdown_timeout(settings.shutdown_grace_secs);

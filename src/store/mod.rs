@@ -1,6 +1,6 @@
 //! Storage, behind narrow traits split by what they hold: version rows ([`VersionStore`]), zip
 //! bytes ([`BlobStore`]), the cluster-wide fetch lock ([`LockService`]), client tokens
-//! ([`TokenStore`]), checksum database answers ([`SumdbCache`]), hiding, usage and the audit trail
+//! ([`TokenStore`]) and their signed-in sessions ([`SessionStore`]), checksum database answers ([`SumdbCache`]), hiding, usage and the audit trail
 //! ([`AdminStore`]), and the database's own life ([`Database`]). PostgreSQL (clusters) and SQLite
 //! (one process) implement them all; [`Stores`] holds one of each, composed at startup.
 //!
@@ -16,6 +16,7 @@ pub mod locks;
 pub mod metered;
 pub mod object;
 pub mod postgres;
+pub mod sessions;
 pub mod sqlite;
 pub mod sumdb;
 pub mod tokens;
@@ -33,6 +34,7 @@ pub use admin::{
 pub use blobs::{Blob, BlobBody, BlobList, BlobRef, BlobStore, ByteStream, ListedBlob, Put};
 pub use database::{Database, PoolStats};
 pub use locks::{FetchLock, LockService};
+pub use sessions::{NewSession, SessionStore, StoredSession};
 pub use sumdb::SumdbCache;
 pub use tokens::{NewToken, StoredToken, TokenStore};
 pub use versions::{Inserted, NewVersion, StoredVersion, VersionStore};
@@ -96,6 +98,7 @@ pub struct Stores {
     pub blobs: Arc<dyn BlobStore>,
     pub locks: Arc<dyn LockService>,
     pub tokens: Arc<dyn TokenStore>,
+    pub sessions: Arc<dyn SessionStore>,
     pub sumdb: Arc<dyn SumdbCache>,
     pub admin: Arc<dyn AdminStore>,
     pub database: Arc<dyn Database>,
@@ -109,6 +112,7 @@ impl Stores {
             + BlobStore
             + LockService
             + TokenStore
+            + SessionStore
             + SumdbCache
             + AdminStore
             + Database
@@ -120,6 +124,7 @@ impl Stores {
             blobs: backend.clone(),
             locks: backend.clone(),
             tokens: backend.clone(),
+            sessions: backend.clone(),
             sumdb: backend.clone(),
             admin: backend.clone(),
             database: backend,

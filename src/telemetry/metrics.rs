@@ -39,6 +39,8 @@ pub struct Metrics {
     /// Fetched versions checked against the checksum database, by result (`ok`, `mismatch`,
     /// `not_found`, `unavailable`, `private`).
     pub sumdb_verifications: IntCounterVec,
+    /// Sign-ins on the web pages by outcome (`ok`, `invalid`, `throttled`).
+    pub logins: IntCounterVec,
 }
 
 fn build() -> Result<Metrics, prometheus::Error> {
@@ -129,6 +131,11 @@ fn build() -> Result<Metrics, prometheus::Error> {
         ),
         &["result"],
     )?;
+    let logins = IntCounterVec::new(
+        Opts::new("ui_logins_total", "Sign-ins on the web pages by outcome"),
+        &["outcome"],
+    )?;
+    registry.register(Box::new(logins.clone()))?;
     registry.register(Box::new(sumdb.clone()))?;
     registry.register(Box::new(sumdb_verifications.clone()))?;
     registry.register(Box::new(requests.clone()))?;
@@ -163,6 +170,7 @@ fn build() -> Result<Metrics, prometheus::Error> {
         blob_bytes_put,
         sumdb,
         sumdb_verifications,
+        logins,
     })
 }
 

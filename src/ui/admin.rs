@@ -4,6 +4,7 @@ use askama::Template;
 
 use super::pages::{VERSION, render};
 use super::{CSS_PATH, when};
+use crate::auth::{SessionRef, Sessions};
 use crate::error::Error;
 
 #[derive(Template)]
@@ -21,6 +22,16 @@ pub struct TokenLine {
     pub patterns: String,
     pub created: String,
     pub revoked: Option<String>,
+}
+
+pub struct SessionLine {
+    pub id: i64,
+    pub token: String,
+    pub client: String,
+    pub created: String,
+    pub last_seen: String,
+    pub expires: String,
+    pub current: bool,
 }
 
 pub struct AuditLine {
@@ -42,6 +53,7 @@ struct AdminTemplate<'a> {
     csrf: &'a str,
     new_secret: Option<&'a str>,
     tokens: Vec<TokenLine>,
+    sessions: Vec<SessionLine>,
     audit: Vec<AuditLine>,
 }
 
@@ -62,9 +74,24 @@ impl super::Pages {
     pub async fn admin_console(
         &self,
         who: &str,
-        csrf: &str,
+        session: &SessionRef,
+        sessions: &Sessions,
         new_secret: Option<&str>,
     ) -> Result<String, Error> {
+        let sessions = sessions
+            .live()
+            .await?
+            .into_iter()
+            .map(|x| SessionLine {
+                id: x.id,
+                token: x.token.name,
+                client: x.client,
+                created: when(x.created_at),
+                last_seen: when(x.last_seen),
+                expires: when(x.expires_at),
+                current: x.id == session.id,
+            })
+            .collect();
         let tokens = self
             .tokens
             .tokens()
@@ -113,9 +140,10 @@ impl super::Pages {
             query: "",
             agora_version: VERSION,
             who,
-            csrf,
+            csrf: &session.csrf,
             new_secret,
             tokens,
+            sessions,
             audit,
         })
     }

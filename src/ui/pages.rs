@@ -94,6 +94,34 @@ pub struct VersionPage<'a> {
     license: Option<String>,
 }
 
+impl VersionPage<'_> {
+    /// The page of a hidden version: its name and nothing of its content.
+    fn hidden(path: &ModulePath, version: &Version) -> Self {
+        Self {
+            css: &CSS_PATH,
+            query: "",
+            agora_version: VERSION,
+            version: version.to_string(),
+            path: path.to_string(),
+            module_href: module_href(path.as_str()),
+            base: String::new(),
+            time: String::new(),
+            source: String::new(),
+            hidden: Some(String::new()),
+            zip_h1: String::new(),
+            mod_h1: String::new(),
+            zip_size: 0,
+            zip_sha256: String::new(),
+            go_mod: String::new(),
+            admin_csrf: None,
+            files: Vec::new(),
+            files_shown: 0,
+            files_total: 0,
+            license: None,
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "ops.html")]
 struct OpsPage<'a> {
@@ -211,7 +239,7 @@ impl Pages {
 
     /// `/ui/mod/<path>`: the module's versions, newest first, with where each came from and
     /// what the newest go.mod says of them.
-    pub async fn module(&self, path: &ModulePath) -> Result<String, Error> {
+    pub async fn module(&self, path: &ModulePath, is_admin: bool) -> Result<String, Error> {
         let rows = self
             .admin
             .catalog(&CatalogQuery {
@@ -267,7 +295,11 @@ impl Pages {
                     .unwrap_or_else(|| when(r.stored_at)),
                 source: crate::redact::redact(&r.source).into_owned(),
                 retracted: retracted(&r.version),
-                hidden: r.hidden_reason.clone(),
+                // Readers see that a version is hidden, administrators also why.
+                hidden: r
+                    .hidden_reason
+                    .as_ref()
+                    .map(|why| if is_admin { why.clone() } else { String::new() }),
                 version: r.version.clone(),
             })
             .collect();
@@ -305,6 +337,16 @@ impl Pages {
             .await?
             .into_iter()
             .find(|r| r.id == stored.id);
+        let is_admin = admin_csrf.is_some();
+        let hidden = row.as_ref().and_then(|r| r.hidden_reason.clone());
+        if let Some(reason) = hidden {
+            // A hidden version's page shows no more than the protocol's 410: that it is hidden,
+            // and why only to administrators (it may have leaked a credential).
+            return render(&VersionPage {
+                hidden: Some(if is_admin { reason } else { String::new() }),
+                ..VersionPage::hidden(path, version)
+            });
+        }
         let prefix = format!("{path}@{version}/");
         let contents =
             super::zipview::contents(self.blobs.as_ref(), &stored.zip, &prefix, &self.temp_dir)
@@ -326,7 +368,7 @@ impl Pages {
                 .as_ref()
                 .map(|r| crate::redact::redact(&r.source).into_owned())
                 .unwrap_or_default(),
-            hidden: row.and_then(|r| r.hidden_reason),
+            hidden: None,
             zip_h1: stored.zip_h1,
             mod_h1: stored.mod_h1,
             zip_size: stored.zip.size,

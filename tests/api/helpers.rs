@@ -12,6 +12,8 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub store: Stores,
+    /// The clock sessions and the sign-in throttle read: tests move it forward.
+    pub clock: agora::clock::Clock,
     /// Tokens made by `named_token`, by name.
     tokens: tokio::sync::Mutex<std::collections::HashMap<String, String>>,
     _data: tempfile::TempDir,
@@ -111,13 +113,15 @@ pub async fn spawn_app_with(store: Stores, upstream: &str, extra: &[(&str, &str)
     init_tracing();
     let data = tempfile::tempdir().expect("data dir");
     let settings = settings(upstream, data.path(), extra);
-    let app = Application::build_with_stores(&settings, store.clone()).expect("build app");
+    let clock = agora::clock::Clock::system();
+    let app = Application::build_with(&settings, store.clone(), clock.clone()).expect("build app");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address,
         client: reqwest::Client::new(),
         store,
+        clock,
         tokens: Default::default(),
         _data: data,
     }

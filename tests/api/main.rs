@@ -34,4 +34,5 @@ mod sumdb_verify;
 mod telemetry;
 mod ui;
 mod ui_browser;
+mod ui_sessions;
 mod upstream;

@@ -167,7 +167,9 @@ async fn pages_show_the_setup_the_catalog_and_escape_everything(pool: sqlx::PgPo
     assert!(order.windows(2).all(|w| w[0] < w[1]), "{html}");
     assert!(html.contains("go get example.com/Web/lib@v1.3.0"), "{html}");
     assert!(html.contains("retracted"), "{html}");
-    assert!(html.contains("hidden</span>: broken build"), "{html}");
+    // A reader sees that v1.2.0 is hidden, not why.
+    assert!(html.contains("hidden</span>"), "{html}");
+    assert!(!html.contains("broken build"), "{html}");
     assert!(html.contains("Deprecated:"), "{html}");
     assert!(
         html.contains("<td>2024-05-06 07:08 UTC</td>"),
@@ -177,24 +179,42 @@ async fn pages_show_the_setup_the_catalog_and_escape_everything(pool: sqlx::PgPo
     assert!(html.contains("&#60;script&#62;"), "{html}");
 
     // The version page: hashes, go.mod, downloads; escaped too.
-    let (status, _, html) = page(&app, "/ui/mod/example.com/!web/lib/@v/v1.2.0").await;
+    let (status, _, html) = page(&app, "/ui/mod/example.com/!web/lib/@v/v1.3.0").await;
     assert_eq!(status, 200, "{html}");
     assert!(
         html.contains("h1:zip=") && html.contains("h1:mod="),
         "{html}"
     );
     assert!(
-        html.contains("/example.com/!web/lib/@v/v1.2.0.zip"),
+        html.contains("/example.com/!web/lib/@v/v1.3.0.zip"),
         "{html}"
     );
     assert!(html.contains("2024-05-06 07:08 UTC"), "{html}");
-    assert!(html.contains("Hidden:"), "{html}");
+    assert!(!html.contains("Hidden"), "{html}");
     assert!(
         html.contains("<code>pkg/a.go</code>") && html.contains("<h2>LICENSE</h2>"),
         "{html}"
     );
     assert!(html.contains("Licensed &#60;script&#62;"), "{html}");
     assert!(!html.contains(HOSTILE), "unescaped: {html}");
+
+    // A hidden version's page shows no more than the protocol's 410: that it is hidden.
+    let (status, _, html) = page(&app, "/ui/mod/example.com/!web/lib/@v/v1.2.0").await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("<strong>Hidden</strong>"), "{html}");
+    for leak in [
+        "h1:zip=",
+        "h1:mod=",
+        "pkg/a.go",
+        "LICENSE",
+        "Licensed",
+        "go 1.21",
+        "broken build",
+        "v1.2.0.zip",
+        "v1.2.0.mod",
+    ] {
+        assert!(!html.contains(leak), "{leak} shown: {html}");
+    }
 
     // Operations: counters, the newest versions (the hidden one not among them) and the
     // modules most used, as the replicas' usage batches recorded them.
@@ -231,6 +251,32 @@ async fn pages_show_the_setup_the_catalog_and_escape_everything(pool: sqlx::PgPo
     let long = "x".repeat(300);
     let (status, _, _) = page(&app, &format!("/ui/search?q={long}")).await;
     assert_eq!(status, 400);
+    for path in [
+        "/ui/search?q=%00",
+        "/ui/search?q=a&after=%00x",
+        "/ui/search?q=%0d%0a",
+    ] {
+        let (status, _, body) = page(&app, path).await;
+        assert_eq!(status, 400, "{path}: {body}");
+    }
+
+    // Every answer under the pages, errors included, carries their headers and never gives
+    // back a request's text as markup.
+    for path in [
+        "/ui/mod/%3Cscript%3Ealert(1)%3C/script%3E",
+        "/ui/mod/example.com/!web/lib/@v/%3Cscript%3Ealert(1)%3C/script%3E",
+        "/ui/%3Cscript%3Ealert(1)%3C/script%3E",
+        "/ui/search?q=%3Cscript%3E&after=%00",
+        "/ui/mod/example.com/nothing",
+        "/ui/admin/hide",
+    ] {
+        let (status, headers, body) = page(&app, path).await;
+        assert!((400..500).contains(&status), "{path}: {status}");
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
+        let csp = headers["content-security-policy"].to_str().expect("csp");
+        assert!(csp.contains("default-src 'none'"), "{path}: {csp}");
+        assert!(!body.contains("<script"), "{path}: {body}");
+    }
 }
 
 #[sqlx::test(migrations = "migrations/postgres")]
@@ -273,10 +319,10 @@ async fn admin_forms_refuse_forgeries(pool: sqlx::PgPool) {
     .await;
     let admin = app.token("root", "admin").await;
     let reader = app.token("reader", "read").await;
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
+    let client = no_redirects();
+    let (session, csrf) = sign_in(&app, &admin).await;
+    let csrf = csrf.expect("an administrator's console has forms");
+    let (reader_session, _) = sign_in(&app, &reader).await;
     let post = |path: &str, cookie: Option<&str>, origin: Option<&str>, body: String| {
         let mut req = client
             .post(format!("{}{path}", app.address))
@@ -290,7 +336,6 @@ async fn admin_forms_refuse_forgeries(pool: sqlx::PgPool) {
         }
         async move { req.send().await.expect("post").status().as_u16() }
     };
-    let csrf = agora::auth::csrf_token(&admin);
     let form = |csrf: &str, confirm: &str| {
         format!("csrf={csrf}&module=example.com%2Fforge&version=v1.0.0&reason=r&confirm={confirm}")
     };
@@ -299,24 +344,23 @@ async fn admin_forms_refuse_forgeries(pool: sqlx::PgPool) {
         post("/ui/admin/hide", None, None, form(&csrf, "yes")).await,
         401
     );
-    let reader_csrf = agora::auth::csrf_token(&reader);
     assert_eq!(
         post(
             "/ui/admin/hide",
-            Some(&reader),
+            Some(&reader_session),
             None,
-            form(&reader_csrf, "yes")
+            form(&csrf, "yes")
         )
         .await,
         403
     );
     assert_eq!(
-        post("/ui/admin/hide", Some(&admin), None, form("0000", "yes")).await,
+        post("/ui/admin/hide", Some(&session), None, form("0000", "yes")).await,
         403
     );
     let evil = Some("https://evil.example");
     assert_eq!(
-        post("/ui/admin/hide", Some(&admin), evil, form(&csrf, "yes")).await,
+        post("/ui/admin/hide", Some(&session), evil, form(&csrf, "yes")).await,
         403
     );
     assert_eq!(
@@ -324,22 +368,27 @@ async fn admin_forms_refuse_forgeries(pool: sqlx::PgPool) {
         403
     );
     assert_eq!(
-        post("/ui/admin/hide", Some(&admin), None, form(&csrf, "")).await,
+        post("/ui/admin/hide", Some(&session), None, form(&csrf, "")).await,
         400
+    );
+    // The token's secret as the cookie is no session.
+    assert_eq!(
+        post("/ui/admin/hide", Some(&admin), None, form(&csrf, "yes")).await,
+        401
     );
     let (status, _) = app.fetch("/example.com/forge/@v/v1.0.0.info").await;
     assert_eq!(status, 200, "nothing was hidden");
     // The real thing, from this origin.
     let own = Some(app.address.as_str());
     assert_eq!(
-        post("/ui/admin/hide", Some(&admin), own, form(&csrf, "yes")).await,
+        post("/ui/admin/hide", Some(&session), own, form(&csrf, "yes")).await,
         303
     );
     let (status, _) = app.fetch("/example.com/forge/@v/v1.0.0.info").await;
     assert_eq!(status, 410);
     // A published version is never expired: nothing could fetch it again.
     assert_eq!(
-        post("/ui/admin/expire", Some(&admin), own, form(&csrf, "yes")).await,
+        post("/ui/admin/expire", Some(&session), own, form(&csrf, "yes")).await,
         403
     );
     // Signing in sets a cookie only the pages see: HttpOnly, SameSite=Strict.
@@ -359,6 +408,10 @@ async fn admin_forms_refuse_forgeries(pool: sqlx::PgPool) {
         cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
         "{cookie}"
     );
+    assert!(
+        !cookie.contains(&admin),
+        "the cookie holds the token: {cookie}"
+    );
     let resp = client
         .post(format!("{}/ui/login", app.address))
         .header("content-type", "application/x-www-form-urlencoded")
@@ -370,9 +423,57 @@ async fn admin_forms_refuse_forgeries(pool: sqlx::PgPool) {
     // The session cookie is no token for the protocol or the API.
     let resp = client
         .get(format!("{}/admin/versions", app.address))
-        .header("cookie", format!("agora_session={admin}"))
+        .header("cookie", format!("agora_session={session}"))
         .send()
         .await
         .expect("api");
     assert_eq!(resp.status().as_u16(), 401);
+}
+
+/// A client that shows redirects instead of following them.
+pub fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+/// Signs in with `token` on `/ui/login`: the session cookie's value and, for an administrator,
+/// the form token its console carries.
+pub async fn sign_in(app: &TestApp, token: &str) -> (String, Option<String>) {
+    let client = no_redirects();
+    let resp = client
+        .post(format!("{}/ui/login", app.address))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("token={token}"))
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(resp.status().as_u16(), 303, "sign-in refused");
+    let set = resp.headers()["set-cookie"].to_str().expect("cookie");
+    let session = set
+        .strip_prefix("agora_session=")
+        .and_then(|s| s.split(';').next())
+        .expect("session cookie")
+        .to_string();
+    let (_, csrf) = console(app, &session).await;
+    (session, csrf)
+}
+
+/// `/ui/admin` with a session cookie: its status and the form token it carries, if any.
+pub async fn console(app: &TestApp, session: &str) -> (u16, Option<String>) {
+    let resp = no_redirects()
+        .get(format!("{}/ui/admin", app.address))
+        .header("cookie", format!("agora_session={session}"))
+        .send()
+        .await
+        .expect("console");
+    let status = resp.status().as_u16();
+    let html = resp.text().await.expect("html");
+    let csrf = html
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .map(str::to_string);
+    (status, csrf)
 }

@@ -63,7 +63,7 @@ pub async fn hide(
     RequireAdmin(principal): RequireAdmin,
     store: web::Data<Arc<dyn AdminStore>>,
     service: web::Data<ProxyService>,
-    body: web::Json<HideRequest>,
+    crate::http::body::BoundedJson(body): crate::http::body::BoundedJson<HideRequest>,
 ) -> Result<HttpResponse, Error> {
     let hidden = admin::hide(store.as_ref().as_ref(), &body, &principal.name).await?;
     if let Ok(module) = gomod::module::ModulePath::parse(&hidden.row.module) {

@@ -26,9 +26,12 @@ pub async fn home(
     req: HttpRequest,
     pages: web::Data<Pages>,
 ) -> Result<HttpResponse, Error> {
-    let info = req.connection_info();
-    let base = format!("{}://{}", info.scheme(), info.host());
-    Ok(page(pages.home(&base, info.host())?))
+    let base = req
+        .app_data::<web::Data<crate::http::origin::Origins>>()
+        .and_then(|o| o.own(&req))
+        .unwrap_or_else(|| "http://localhost".to_string());
+    let host = base.split_once("://").map_or(base.as_str(), |(_, h)| h);
+    Ok(page(pages.home(&base, host)?))
 }
 
 #[derive(Debug, Deserialize)]
@@ -50,6 +53,13 @@ pub async fn search(
     if params.q.len() > MAX_QUERY || params.after.len() > 4096 {
         return Err(Error::invalid("search text too long"));
     }
+    // No module path holds a control character, and the databases refuse NUL in text.
+    if [&params.q, &params.after]
+        .iter()
+        .any(|s| s.chars().any(char::is_control))
+    {
+        return Err(Error::invalid("search text holds a control character"));
+    }
     Ok(page(pages.search(&params.q, &params.after).await?))
 }
 
@@ -68,14 +78,17 @@ pub async fn module(
     let path = module::unescape_path(escaped)
         .ok()
         .and_then(|p| ModulePath::parse(&p).ok())
-        .ok_or_else(|| Error::invalid(format!("not a module path: {escaped}")))?;
+        .ok_or_else(|| Error::invalid("not a module path"))?;
     let html = match version {
-        None => pages.module(&path).await?,
+        None => {
+            let is_admin = super::ui_admin::admin_csrf(&req).await.is_some();
+            pages.module(&path, is_admin).await?
+        }
         Some(v) => {
             let version = module::unescape_version(v)
                 .ok()
                 .and_then(|v| Version::parse(&v).ok())
-                .ok_or_else(|| Error::invalid(format!("not a version: {v}")))?;
+                .ok_or_else(|| Error::invalid("not a version"))?;
             pages
                 .version(&path, &version, super::ui_admin::admin_csrf(&req).await)
                 .await?

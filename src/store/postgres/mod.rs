@@ -4,6 +4,7 @@
 mod admin;
 mod blobs;
 mod locks;
+mod sessions;
 mod sumdb;
 mod tokens;
 mod versions;

@@ -49,13 +49,18 @@ impl TokenStore for PgStore {
     }
 
     async fn token_revoke(&self, name_or_id: &str) -> Result<bool, StoreError> {
-        let done = sqlx::query!(
-            r#"UPDATE tokens SET revoked_at = now()
-               WHERE revoked_at IS NULL AND (name = $1 OR id::text = $1)"#,
+        // The token's signed-in sessions end with it, in the same statement.
+        let revoked = sqlx::query_scalar!(
+            r#"WITH revoked AS (
+                   UPDATE tokens SET revoked_at = now()
+                   WHERE revoked_at IS NULL AND (name = $1 OR id::text = $1)
+                   RETURNING id),
+               ended AS (DELETE FROM sessions WHERE token_id IN (SELECT id FROM revoked))
+               SELECT count(*) AS "n!" FROM revoked"#,
             name_or_id
         )
-        .execute(&self.pool)
+        .fetch_one(&self.pool)
         .await?;
-        Ok(done.rows_affected() > 0)
+        Ok(revoked > 0)
     }
 }

@@ -5,6 +5,7 @@
 
 mod admin;
 mod blobs;
+mod sessions;
 mod sumdb;
 mod tokens;
 mod versions;

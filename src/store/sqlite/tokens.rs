@@ -53,6 +53,13 @@ impl TokenStore for SqliteStore {
         .bind(name_or_id)
         .execute(&self.pool)
         .await?;
+        // The token's signed-in sessions end with it (a session of a revoked token is refused
+        // anyway, so a crash between the two statements opens nothing).
+        sqlx::query(
+            "DELETE FROM sessions WHERE token_id IN (SELECT id FROM tokens WHERE revoked_at IS NOT NULL)",
+        )
+        .execute(&self.pool)
+        .await?;
         Ok(done.rows_affected() > 0)
     }
 }
