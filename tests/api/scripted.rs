@@ -20,6 +20,8 @@ pub enum Act {
     },
     /// 302 to this URL.
     Redirect(String),
+    /// 301 to this URL (svn follows only a permanent move).
+    Moved(String),
     /// Files under this directory, the route's prefix removed (git's dumb HTTP protocol).
     Dir(PathBuf),
     /// This answer after a delay.
@@ -155,6 +157,11 @@ async fn answer(act: &Act, rest: &str) -> HttpResponse {
             }
             Act::Redirect(to) => {
                 return HttpResponse::Found()
+                    .insert_header((actix_web::http::header::LOCATION, to))
+                    .finish();
+            }
+            Act::Moved(to) => {
+                return HttpResponse::MovedPermanently()
                     .insert_header((actix_web::http::header::LOCATION, to))
                     .finish();
             }

@@ -22,23 +22,30 @@ fn internal() -> Scripted {
 /// operator might allow an internal code host), with `evil.test` and `pin.test` resolving
 /// there and plain http allowed for both.
 async fn direct_app(pool: sqlx::SqlitePool, evil: &Scripted, gitconfig: &Path) -> TestApp {
+    direct_app_with(pool, evil, gitconfig, &[]).await
+}
+
+/// [`direct_app`] with more settings.
+async fn direct_app_with(
+    pool: sqlx::SqlitePool,
+    evil: &Scripted,
+    gitconfig: &Path,
+    extra: &[(&str, &str)],
+) -> TestApp {
     let hosts = format!(
         "evil.test=127.0.0.2:{p},pin.test=127.0.0.2:{p}",
         p = evil.port()
     );
     let cfg = gitconfig.display().to_string();
-    spawn_app_with(
-        sqlite_store(pool).await,
-        "direct",
-        &[
-            ("AGORA_DIRECT__HOSTS", hosts.as_str()),
-            ("AGORA_DIRECT__ALLOWED_CIDRS", "127.0.0.2/32"),
-            ("AGORA_DIRECT__INSECURE", "evil.test,pin.test"),
-            ("AGORA_DIRECT__GIT_CONFIG_GLOBAL", cfg.as_str()),
-            ("AGORA_DIRECT__REFRESH_SECS", "0"),
-        ],
-    )
-    .await
+    let mut env = vec![
+        ("AGORA_DIRECT__HOSTS", hosts.as_str()),
+        ("AGORA_DIRECT__ALLOWED_CIDRS", "127.0.0.2/32"),
+        ("AGORA_DIRECT__INSECURE", "evil.test,pin.test"),
+        ("AGORA_DIRECT__GIT_CONFIG_GLOBAL", cfg.as_str()),
+        ("AGORA_DIRECT__REFRESH_SECS", "0"),
+    ];
+    env.extend_from_slice(extra);
+    spawn_app_with(sqlite_store(pool).await, "direct", &env).await
 }
 
 /// A bare copy of a one-version repository of `module`, ready for git's dumb HTTP protocol.
@@ -318,6 +325,89 @@ async fn hg_follows_no_redirect_to_an_address_the_guard_refuses(pool: sqlx::Sqli
         "hg never asked: {:?}",
         evil.hits()
     );
+    assert!(
+        inside.hits().is_empty(),
+        "redirect followed: {:?}",
+        inside.hits()
+    );
+}
+
+/// Asks for the `modules` of an attacker's server at 127.0.0.2 (allowed) answering `routes`
+/// (redirects inside), each found through a go-import tag naming `vcs`: every one is not found,
+/// echoes nothing, and was asked for. The modules are private: svn and fossil are for private
+/// modules only by default.
+async fn redirected(pool: sqlx::SqlitePool, vcs: &str, routes: Vec<(&str, Act)>, modules: &[&str]) {
+    crate::direct_hg::hg_binary();
+    let evil = Scripted::start("127.0.0.2", routes);
+    let mut html = String::from("<html><head>");
+    for m in modules {
+        html.push_str(&format!(
+            "<meta name=\"go-import\" content=\"evil.test/{m} {vcs} http://127.0.0.2:{}/{m}\">",
+            evil.port()
+        ));
+    }
+    html.push_str("</head></html>");
+    let pages = Scripted::start("127.0.0.2", vec![("/", Act::html(&html))]);
+    let tmp = tempfile::tempdir().expect("tempdir");
+    write(tmp.path(), "gitconfig", b"").expect("gitconfig");
+    let app = direct_app_with(
+        pool,
+        &pages,
+        &tmp.path().join("gitconfig"),
+        &[("AGORA_PRIVATE", "evil.test")],
+    )
+    .await;
+    for m in modules {
+        let (status, body) = app.fetch(&format!("/evil.test/{m}/@v/list")).await;
+        assert_eq!(status, 404, "{m}: {}", String::from_utf8_lossy(&body));
+        no_secret(&body);
+        assert!(
+            evil.hits().iter().any(|h| h.starts_with(&format!("/{m}"))),
+            "{vcs} never asked for {m}: {:?}",
+            evil.hits()
+        );
+    }
+}
+
+#[sqlx::test(migrations = "migrations/sqlite")]
+async fn svn_follows_no_redirect_to_an_address_the_guard_refuses(pool: sqlx::SqlitePool) {
+    // svn follows a permanent move by itself, to any scheme (svn://, file://): it reaches
+    // http(s) only through agora's egress proxy, which checks every host and refuses redirects.
+    let inside = internal();
+    let trip = Tripwire::start("127.0.0.3", 0).expect("tripwire");
+    redirected(
+        pool,
+        "svn",
+        vec![
+            ("/http", Act::Moved(format!("{}/stolen", inside.url()))),
+            ("/svn", Act::Moved(format!("svn://{}/stolen", trip.addr))),
+        ],
+        &["http", "svn"],
+    )
+    .await;
+    assert!(
+        inside.hits().is_empty(),
+        "redirect followed: {:?}",
+        inside.hits()
+    );
+    assert_eq!(trip.connections(), 0, "redirect to svn:// followed");
+}
+
+#[sqlx::test(migrations = "migrations/sqlite")]
+async fn fossil_follows_no_redirect_to_an_address_the_guard_refuses(pool: sqlx::SqlitePool) {
+    // fossil follows redirects by itself, and connects to their targets directly even when it
+    // was given a proxy: agora's egress proxy refuses every redirect answer it forwards.
+    let inside = internal();
+    redirected(
+        pool,
+        "fossil",
+        vec![
+            ("/moved", Act::Moved(format!("{}/stolen", inside.url()))),
+            ("/found", Act::Redirect(format!("{}/stolen", inside.url()))),
+        ],
+        &["moved", "found"],
+    )
+    .await;
     assert!(
         inside.hits().is_empty(),
         "redirect followed: {:?}",

@@ -1,17 +1,22 @@
-//! A forward proxy on loopback through which the tools that cannot be pinned (hg) reach the
-//! network: every connection they open, the first and every redirect's, is to a host the
-//! [`Guard`] checks then and there, and goes to the very addresses it checked. Without it a
-//! public repository could redirect hg to an internal address.
+//! A forward proxy on loopback through which the tools that cannot be pinned (hg, svn, fossil)
+//! reach the network: every connection they open through it is to a host the [`Guard`] checks
+//! then and there, and goes to the very addresses it checked. Without it a public repository
+//! could redirect a tool to an internal address.
 //!
 //! `CONNECT host:port` (https) is tunnelled; a plain-http request (`GET http://host/path`) is
 //! forwarded only by the listener for modules `direct.insecure` names, one request per
 //! connection (`Connection: close`), so a connection can never be reused for another host.
+//!
+//! hg sends every redirect's request through the proxy again, so its proxy lets redirects
+//! through. svn and fossil do not (svn follows a move to any scheme, `svn://` or `file://`;
+//! fossil connects to a redirect's target directly): their proxy answers a forwarded redirect
+//! with an error instead, so they never learn where it pointed.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 use super::guard::Guard;
@@ -25,17 +30,31 @@ pub struct Egress {
     insecure: SocketAddr,
 }
 
+/// What a listener passes on.
+#[derive(Debug, Clone, Copy)]
+struct Rules {
+    plain_http: bool,
+    /// Whether a forwarded answer may be a redirect (the tool proxies its target again).
+    redirects: bool,
+}
+
 impl Egress {
-    /// Binds both listeners on loopback and serves them on the current runtime.
-    pub async fn start(guard: Arc<Guard>) -> std::io::Result<Self> {
+    /// Binds both listeners on loopback and serves them on the current runtime. `redirects`:
+    /// whether forwarded redirects reach the tool (only for a tool that proxies their targets
+    /// too).
+    pub async fn start(guard: Arc<Guard>, redirects: bool) -> std::io::Result<Self> {
         let secure = TcpListener::bind("127.0.0.1:0").await?;
         let insecure = TcpListener::bind("127.0.0.1:0").await?;
         let addrs = Self {
             secure: secure.local_addr()?,
             insecure: insecure.local_addr()?,
         };
-        tokio::spawn(serve(secure, guard.clone(), false));
-        tokio::spawn(serve(insecure, guard, true));
+        let rules = |plain_http| Rules {
+            plain_http,
+            redirects,
+        };
+        tokio::spawn(serve(secure, guard.clone(), rules(false)));
+        tokio::spawn(serve(insecure, guard, rules(true)));
         Ok(addrs)
     }
 
@@ -45,7 +64,7 @@ impl Egress {
     }
 }
 
-async fn serve(listener: TcpListener, guard: Arc<Guard>, plain_http: bool) {
+async fn serve(listener: TcpListener, guard: Arc<Guard>, rules: Rules) {
     loop {
         let Ok((conn, _)) = listener.accept().await else {
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -53,7 +72,7 @@ async fn serve(listener: TcpListener, guard: Arc<Guard>, plain_http: bool) {
         };
         let guard = guard.clone();
         tokio::spawn(async move {
-            if let Err(reason) = handle(conn, &guard, plain_http).await {
+            if let Err(reason) = handle(conn, &guard, rules).await {
                 tracing::info!(%reason, "egress proxy refused a connection");
             }
         });
@@ -128,7 +147,11 @@ fn split_host_port(authority: &str, default: Option<u16>) -> Result<(String, u16
 }
 
 /// Answers the tool with `status` and the reason (hg shows it), and fails with the reason.
-async fn refuse(conn: &mut TcpStream, status: &str, reason: String) -> Result<(), String> {
+async fn refuse<W: AsyncWrite + Unpin>(
+    conn: &mut W,
+    status: &str,
+    reason: String,
+) -> Result<(), String> {
     let body = format!("agora: {reason}\n");
     let resp = format!(
         "HTTP/1.1 {status}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
@@ -138,7 +161,7 @@ async fn refuse(conn: &mut TcpStream, status: &str, reason: String) -> Result<()
     Err(reason)
 }
 
-async fn handle(mut conn: TcpStream, guard: &Guard, plain_http: bool) -> Result<(), String> {
+async fn handle(mut conn: TcpStream, guard: &Guard, rules: Rules) -> Result<(), String> {
     let mut head = Vec::with_capacity(1024);
     let mut buf = [0u8; 4096];
     let end = loop {
@@ -167,7 +190,7 @@ async fn handle(mut conn: TcpStream, guard: &Guard, plain_http: bool) -> Result<
     let (host, port) = match &target {
         Target::Tunnel { host, port } | Target::Forward { host, port, .. } => (host.clone(), *port),
     };
-    if matches!(target, Target::Forward { .. }) && !plain_http {
+    if matches!(target, Target::Forward { .. }) && !rules.plain_http {
         return refuse(
             &mut conn,
             "403 Forbidden",
@@ -223,12 +246,116 @@ async fn handle(mut conn: TcpStream, guard: &Guard, plain_http: bool) -> Result<
                 .write_all(&head[end..])
                 .await
                 .map_err(|e| e.to_string())?;
+            if !rules.redirects {
+                return answer_without_redirects(conn, upstream, guard.timeout, &host, port).await;
+            }
         }
     }
     tokio::io::copy_bidirectional(&mut conn, &mut upstream)
         .await
         .map(|_| ())
         .map_err(|e| e.to_string())
+}
+
+/// A response head's status code (`HTTP/1.1 301 Moved Permanently`).
+fn status_of(head: &[u8]) -> Option<u16> {
+    let line = head.split(|&b| b == b'\r' || b == b'\n').next()?;
+    let line = std::str::from_utf8(line).ok()?;
+    let mut f = line.split(' ');
+    match (f.next(), f.next()) {
+        (Some(v), Some(code)) if v.starts_with("HTTP/") && code.len() == 3 => code.parse().ok(),
+        _ => None,
+    }
+}
+
+/// Whether an answer with this status may reach a tool that must not follow redirects: any
+/// final answer but a redirect (3xx other than 304 Not Modified) or a protocol switch, which
+/// would leave the rest of the connection unread.
+fn passes(status: u16) -> bool {
+    (100..600).contains(&status)
+        && status != 101
+        && (!(300..400).contains(&status) || status == 304)
+}
+
+/// Passes the upstream's answer on unless it is a redirect, which is answered with an error
+/// instead (its target is never told to the tool). The tool's request body keeps flowing
+/// meanwhile; interim answers (`100 Continue`) pass, each checked the same way.
+async fn answer_without_redirects(
+    conn: TcpStream,
+    upstream: TcpStream,
+    timeout: std::time::Duration,
+    host: &str,
+    port: u16,
+) -> Result<(), String> {
+    let (mut from_tool, mut to_tool) = conn.into_split();
+    let (mut from_up, mut to_up) = upstream.into_split();
+    let body = tokio::spawn(async move {
+        let _ = tokio::io::copy(&mut from_tool, &mut to_up).await;
+        let _ = to_up.shutdown().await;
+    });
+    let result = async {
+        let mut buf = [0u8; 4096];
+        let mut pending = Vec::new();
+        loop {
+            let end = loop {
+                if let Some(i) = pending.windows(4).position(|w| w == b"\r\n\r\n") {
+                    break i + 4;
+                }
+                if pending.len() > MAX_HEAD {
+                    return refuse(
+                        &mut to_tool,
+                        "502 Bad Gateway",
+                        format!("{host}:{port}: answer head too large"),
+                    )
+                    .await;
+                }
+                let n = match tokio::time::timeout(timeout, from_up.read(&mut buf)).await {
+                    Ok(Ok(n)) => n,
+                    Ok(Err(e)) => return Err(format!("{host}:{port}: {e}")),
+                    Err(_) => {
+                        return refuse(
+                            &mut to_tool,
+                            "504 Gateway Timeout",
+                            format!("{host}:{port}"),
+                        )
+                        .await;
+                    }
+                };
+                if n == 0 {
+                    return Err(format!("{host}:{port} closed without an answer"));
+                }
+                pending.extend_from_slice(&buf[..n]);
+            };
+            let status = status_of(&pending[..end]).unwrap_or(0);
+            if !passes(status) {
+                return refuse(
+                    &mut to_tool,
+                    "502 Bad Gateway",
+                    format!("{host}:{port} answered {status}: redirects are not followed"),
+                )
+                .await;
+            }
+            to_tool
+                .write_all(&pending[..end])
+                .await
+                .map_err(|e| e.to_string())?;
+            pending.drain(..end);
+            if status >= 200 {
+                break;
+            }
+        }
+        to_tool
+            .write_all(&pending)
+            .await
+            .map_err(|e| e.to_string())?;
+        tokio::io::copy(&mut from_up, &mut to_tool)
+            .await
+            .map_err(|e| e.to_string())?;
+        to_tool.shutdown().await.map_err(|e| e.to_string())
+    }
+    .await;
+    body.abort();
+    result
 }
 
 #[cfg(test)]
@@ -282,6 +409,28 @@ mod tests {
         ];
         for (line, want) in cases {
             assert_eq!(parse_target(line).map_err(|_| ()), want, "{line:?}");
+        }
+    }
+
+    #[test]
+    fn answers_that_pass_without_redirects() {
+        for (head, status, pass) in [
+            (&b"HTTP/1.1 200 OK\r\n\r\n"[..], Some(200), true),
+            (b"HTTP/1.0 404 Not Found\r\n\r\n", Some(404), true),
+            (b"HTTP/1.1 100 Continue\r\n\r\n", Some(100), true),
+            (b"HTTP/1.1 304 Not Modified\r\n\r\n", Some(304), true),
+            (b"HTTP/1.1 301 Moved Permanently\r\n", Some(301), false),
+            (b"HTTP/1.1 302 Found\r\n", Some(302), false),
+            (b"HTTP/1.1 307\r\n", Some(307), false),
+            (b"HTTP/1.1 308 Permanent Redirect\r\n", Some(308), false),
+            (b"HTTP/1.1 101 Switching Protocols\r\n", Some(101), false),
+            (b"HTTP/1.1 2000 OK\r\n", None, false),
+            (b"ICY 200 OK\r\n", None, false),
+            (b"", None, false),
+        ] {
+            let got = status_of(head);
+            assert_eq!(got, status, "{:?}", String::from_utf8_lossy(head));
+            assert_eq!(passes(got.unwrap_or(0)), pass, "{got:?}");
         }
     }
 }

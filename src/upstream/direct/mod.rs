@@ -133,12 +133,14 @@ impl DirectUpstream {
             timeout: options.proxy_timeout,
         });
         let hg = Arc::new(HgHost::new(git.other(Tool::Hg, options.hg), guard.clone()));
-        let svn = Arc::new(SvnHost {
-            svn: git.other(Tool::Svn, options.svn),
-        });
-        let fossil = Arc::new(FossilHost {
-            fossil: git.other(Tool::Fossil, options.fossil),
-        });
+        let svn = Arc::new(SvnHost::new(
+            git.other(Tool::Svn, options.svn),
+            guard.clone(),
+        ));
+        let fossil = Arc::new(FossilHost::new(
+            git.other(Tool::Fossil, options.fossil),
+            guard.clone(),
+        ));
         let git = Arc::new(GitHost::new(git));
         let mirrors: Vec<Arc<dyn Mirror>> =
             vec![git.clone(), hg.clone(), svn.clone(), fossil.clone()];

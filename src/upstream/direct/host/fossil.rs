@@ -6,6 +6,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 
@@ -13,7 +14,9 @@ use super::{ArchiveError, Commit, Host, Kind, Mirror};
 use crate::redact::redact;
 use crate::upstream::direct::cache::RepoError;
 use crate::upstream::direct::confine::RemoteGuard;
+use crate::upstream::direct::egress::Egress;
 use crate::upstream::direct::git::{self as run, Git, GitError, Sink};
+use crate::upstream::direct::guard::Guard;
 use crate::upstream::direct::refs::Refs;
 
 /// The clone inside a cache directory.
@@ -22,6 +25,9 @@ const CLONE: &str = "repo.fossil";
 #[derive(Clone)]
 pub struct FossilHost {
     pub fossil: Git,
+    guard: Arc<Guard>,
+    /// Started with the first repository fossil reaches over http(s).
+    egress: Arc<tokio::sync::OnceCell<Egress>>,
 }
 
 /// `fossil info`: the check-in's hash and time, from its `hash:` (older fossils: `uuid:`) line,
@@ -48,6 +54,14 @@ pub fn parse_info(out: &str) -> Option<Commit> {
 }
 
 impl FossilHost {
+    pub fn new(fossil: Git, guard: Arc<Guard>) -> Self {
+        Self {
+            fossil,
+            guard,
+            egress: Arc::new(tokio::sync::OnceCell::new()),
+        }
+    }
+
     async fn info(&self, dir: &Path, rev: &str) -> Result<Option<Commit>, GitError> {
         let out = self
             .fossil
@@ -76,7 +90,11 @@ impl Mirror for FossilHost {
     }
 
     /// fossil reaches https and ssh (plain http for `direct.insecure` modules), at addresses
-    /// the guard allows; checked, not pinned.
+    /// the guard allows. Over http(s) it goes through agora's egress proxy (`--proxy`, which
+    /// wins over any proxy setting), which checks the host and connects to the checked
+    /// addresses. fossil follows a redirect by itself and connects to its target directly,
+    /// never through the proxy again, so this proxy answers a redirect with an error instead.
+    /// Over ssh the host is checked, then resolved again by ssh.
     async fn confine(
         &self,
         _scratch: &Path,
@@ -86,7 +104,18 @@ impl Mirror for FossilHost {
     ) -> Result<Vec<String>, RepoError> {
         super::check_scheme("fossil", url, insecure, &["https", "ssh"], &["http"])?;
         guard.confine(url, insecure).await?;
-        Ok(Vec::new())
+        if url.to_ascii_lowercase().starts_with("ssh://") {
+            return Ok(Vec::new());
+        }
+        let egress = self
+            .egress
+            .get_or_try_init(|| Egress::start(self.guard.clone(), false))
+            .await
+            .map_err(|e| RepoError::Io(format!("egress proxy: {e}")))?;
+        Ok(vec![
+            "--proxy".to_string(),
+            format!("http://{}", egress.addr(insecure)),
+        ])
     }
 
     /// The clone is made by the first sync.
@@ -98,7 +127,7 @@ impl Mirror for FossilHost {
         &self,
         dir: &Path,
         url: &str,
-        _net: &[String],
+        net: &[String],
         fresh: bool,
     ) -> Result<bool, RepoError> {
         let before = if fresh {
@@ -106,11 +135,16 @@ impl Mirror for FossilHost {
         } else {
             self.info(dir, "tip").await?
         };
-        let args: Vec<&str> = if dir.join(CLONE).is_file() {
+        let cloned = dir.join(CLONE).is_file();
+        let mut args: Vec<&str> = if cloned {
             vec!["pull", "-R", CLONE]
         } else {
-            vec!["clone", "--", url, CLONE]
+            vec!["clone"]
         };
+        args.extend(net.iter().map(String::as_str));
+        if !cloned {
+            args.extend(["--", url, CLONE]);
+        }
         let out = self
             .fossil
             .output(dir, &args, None, Sink::Memory(run::MAX_OUTPUT))

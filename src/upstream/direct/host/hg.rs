@@ -93,7 +93,8 @@ impl Mirror for HgHost {
         }
         let egress = self
             .egress
-            .get_or_try_init(|| Egress::start(self.guard.clone()))
+            // hg sends a redirect's request through the proxy again: redirects may pass.
+            .get_or_try_init(|| Egress::start(self.guard.clone(), true))
             .await
             .map_err(|e| RepoError::Io(format!("egress proxy: {e}")))?;
         Ok(vec![

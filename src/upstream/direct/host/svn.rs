@@ -6,6 +6,7 @@
 
 use std::io::Write;
 use std::path::Path;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use serde::Deserialize;
@@ -14,7 +15,9 @@ use super::{ArchiveError, Commit, Host, Kind, Mirror};
 use crate::redact::redact;
 use crate::upstream::direct::cache::RepoError;
 use crate::upstream::direct::confine::RemoteGuard;
+use crate::upstream::direct::egress::Egress;
 use crate::upstream::direct::git::{self as run, Git, GitError, Sink};
+use crate::upstream::direct::guard::Guard;
 use crate::upstream::direct::refs::Refs;
 
 /// Where a cache directory keeps the repository URL it stands for (there is nothing else in it).
@@ -23,6 +26,9 @@ const URL_FILE: &str = "svn-url";
 #[derive(Clone)]
 pub struct SvnHost {
     pub svn: Git,
+    guard: Arc<Guard>,
+    /// Started with the first repository svn reaches over http(s).
+    egress: Arc<tokio::sync::OnceCell<Egress>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -98,6 +104,57 @@ fn checkable(url: &str) -> Option<String> {
 }
 
 impl SvnHost {
+    pub fn new(svn: Git, guard: Arc<Guard>) -> Self {
+        Self {
+            svn,
+            guard,
+            egress: Arc::new(tokio::sync::OnceCell::new()),
+        }
+    }
+
+    /// The options every svn command for `url` runs with. Every command reaches the server
+    /// (there is no local copy), and svn follows a permanent move by itself, to any scheme: over
+    /// http(s) it goes only through agora's egress proxy, which checks every host with the
+    /// guard, connects to the checked addresses and answers a redirect with an error (no
+    /// host is exempt from the proxy); plain http only when the repository's own URL is plain
+    /// http, which only `direct.insecure` modules may use. Tunnels (`svn+ssh://`) are disabled
+    /// for such a repository, so no answer can send svn anywhere through ssh. `svn://` and
+    /// `svn+ssh://` repositories have no redirects.
+    async fn network(&self, url: &str) -> Result<Vec<String>, String> {
+        let scheme = url
+            .split_once("://")
+            .map(|(s, _)| s.to_ascii_lowercase())
+            .unwrap_or_default();
+        if scheme != "http" && scheme != "https" {
+            return Ok(Vec::new());
+        }
+        let egress = self
+            .egress
+            .get_or_try_init(|| Egress::start(self.guard.clone(), false))
+            .await
+            .map_err(|e| format!("egress proxy: {e}"))?;
+        let proxy = egress.addr(scheme == "http");
+        let mut args = Vec::new();
+        for option in [
+            format!("servers:global:http-proxy-host={}", proxy.ip()),
+            format!("servers:global:http-proxy-port={}", proxy.port()),
+            "servers:global:http-proxy-exceptions=".to_string(),
+            "config:tunnels:ssh=false".to_string(),
+        ] {
+            args.push("--config-option".to_string());
+            args.push(option);
+        }
+        Ok(args)
+    }
+
+    /// [`SvnHost::network`] for a command that reads the repository (a cache directory's).
+    async fn network_for(&self, url: &str) -> Result<Vec<String>, GitError> {
+        self.network(url).await.map_err(|reason| GitError::Spawn {
+            args: "svn".into(),
+            reason,
+        })
+    }
+
     async fn url(dir: &Path) -> Result<String, GitError> {
         tokio::fs::read_to_string(dir.join(URL_FILE))
             .await
@@ -120,7 +177,8 @@ impl Mirror for SvnHost {
     }
 
     /// svn reaches https and svn+ssh (plain http and `svn://` for modules `direct.insecure`
-    /// names), at addresses the guard allows; like hg, checked but not pinned.
+    /// names), at addresses the guard allows: over http(s) through the egress proxy (see
+    /// [`SvnHost::network`]); `svn://` and ssh hosts checked but not pinned.
     async fn confine(
         &self,
         _scratch: &Path,
@@ -138,7 +196,7 @@ impl Mirror for SvnHost {
         let check = checkable(url)
             .ok_or_else(|| RepoError::Refused(format!("{}: not a URL", redact(url))))?;
         guard.confine(&check, insecure).await?;
-        Ok(Vec::new())
+        self.network(url).await.map_err(RepoError::Io)
     }
 
     async fn create(&self, dir: &Path, url: &str) -> Result<(), RepoError> {
@@ -152,12 +210,14 @@ impl Mirror for SvnHost {
         &self,
         dir: &Path,
         url: &str,
-        _net: &[String],
+        net: &[String],
         _fresh: bool,
     ) -> Result<bool, RepoError> {
+        let mut args: Vec<&str> = net.iter().map(String::as_str).collect();
+        args.extend(["info", "--", url]);
         let out = self
             .svn
-            .output(dir, &["info", "--", url], None, Sink::Memory(1 << 20))
+            .output(dir, &args, None, Sink::Memory(1 << 20))
             .await?;
         if !out.status.success() {
             return Err(RepoError::Unreachable {
@@ -207,19 +267,17 @@ impl Host for SvnHost {
     /// changed something under the URL, as the go command reads it.
     async fn commit(&self, dir: &Path, rev: &str) -> Result<Option<Commit>, GitError> {
         let url = Self::url(dir).await?;
+        let net = self.network_for(&url).await?;
         let target = if rev == "latest" {
             url
         } else {
             format!("{url}@{rev}")
         };
+        let mut args: Vec<&str> = net.iter().map(String::as_str).collect();
+        args.extend(["log", "-l1", "--xml", "--", &target]);
         let out = self
             .svn
-            .output(
-                dir,
-                &["log", "-l1", "--xml", "--", &target],
-                None,
-                Sink::Memory(1 << 20),
-            )
+            .output(dir, &args, None, Sink::Memory(1 << 20))
             .await?;
         if !out.status.success() {
             return Ok(None);
@@ -243,8 +301,11 @@ impl Host for SvnHost {
         specs: &[(String, String)],
     ) -> Result<Vec<Option<Vec<u8>>>, GitError> {
         let url = Self::url(dir).await?;
+        let net = self.network_for(&url).await?;
         super::read_each(&self.svn, dir, specs, |rev, path| {
-            vec!["cat".into(), "--".into(), format!("{url}/{path}@{rev}")]
+            let mut args = net.clone();
+            args.extend(["cat".into(), "--".into(), format!("{url}/{path}@{rev}")]);
+            args
         })
         .await
     }
@@ -261,28 +322,26 @@ impl Host for SvnHost {
         limit: u64,
     ) -> Result<(), ArchiveError> {
         let url = Self::url(dir).await?;
+        let net = self.network_for(&url).await?;
         let remote = if subdir.is_empty() {
             url
         } else {
             format!("{url}/{subdir}")
         };
+        let mut args: Vec<&str> = net.iter().map(String::as_str).collect();
+        args.extend([
+            "list",
+            "--xml",
+            "--incremental",
+            "--recursive",
+            "--revision",
+            hash,
+            "--",
+            &remote,
+        ]);
         let out = self
             .svn
-            .output(
-                dir,
-                &[
-                    "list",
-                    "--xml",
-                    "--incremental",
-                    "--recursive",
-                    "--revision",
-                    hash,
-                    "--",
-                    &remote,
-                ],
-                None,
-                Sink::Memory(run::MAX_OUTPUT),
-            )
+            .output(dir, &args, None, Sink::Memory(run::MAX_OUTPUT))
             .await?;
         if !out.status.success() {
             return Err(ArchiveError::Refused(format!(
@@ -305,26 +364,23 @@ impl Host for SvnHost {
             .map_err(|e| ArchiveError::Refused(format!("export directory: {e}")))?;
         let target = export.path().join("tree");
         let target_arg = target.display().to_string();
+        let mut args: Vec<&str> = net.iter().map(String::as_str).collect();
+        args.extend([
+            "export",
+            "--quiet",
+            "--native-eol",
+            "LF",
+            "--ignore-externals",
+            "--ignore-keywords",
+            "--revision",
+            hash,
+            "--",
+            &remote,
+            &target_arg,
+        ]);
         let out = self
             .svn
-            .output(
-                dir,
-                &[
-                    "export",
-                    "--quiet",
-                    "--native-eol",
-                    "LF",
-                    "--ignore-externals",
-                    "--ignore-keywords",
-                    "--revision",
-                    hash,
-                    "--",
-                    &remote,
-                    &target_arg,
-                ],
-                None,
-                Sink::Memory(1 << 20),
-            )
+            .output(dir, &args, None, Sink::Memory(1 << 20))
             .await?;
         if !out.status.success() {
             return Err(ArchiveError::Refused(format!(
