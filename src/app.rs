@@ -166,7 +166,7 @@ impl App {
         };
         let pages = Arc::new(crate::ui::Pages {
             blobs: pages_blobs,
-            temp_dir: temp_dir.clone(),
+            zips: crate::ui::ZipViews::new(temp_dir.clone()),
             admin: stores.admin.clone(),
             tokens: stores.tokens.clone(),
             versions: versions.clone() as Arc<dyn VersionStore>,

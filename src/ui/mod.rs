@@ -5,12 +5,13 @@
 mod admin;
 mod pages;
 mod setup;
-mod zipview;
+pub mod zipview;
 
 use std::sync::LazyLock;
 
 pub use pages::{Pages, module_href, version_href};
 pub use setup::{Setup, setup_text};
+pub use zipview::ZipViews;
 
 /// The one stylesheet, embedded, served under a name that changes with its content so it can be
 /// cached for a year.

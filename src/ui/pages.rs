@@ -147,8 +147,8 @@ struct OpsPage<'a> {
 /// Renders the pages from the stores and the settings they show.
 pub struct Pages {
     pub blobs: Arc<dyn crate::store::BlobStore>,
-    /// Where a zip is copied to list its files.
-    pub temp_dir: std::path::PathBuf,
+    /// The listings of stored zips, made once and kept.
+    pub zips: super::zipview::ZipViews,
     pub admin: Arc<dyn AdminStore>,
     pub tokens: Arc<dyn crate::store::TokenStore>,
     pub versions: Arc<dyn VersionStore>,
@@ -348,9 +348,10 @@ impl Pages {
             });
         }
         let prefix = format!("{path}@{version}/");
-        let contents =
-            super::zipview::contents(self.blobs.as_ref(), &stored.zip, &prefix, &self.temp_dir)
-                .await?;
+        let contents = self
+            .zips
+            .contents(self.blobs.as_ref(), &stored.zip, &prefix)
+            .await?;
         let time = crate::store::info_time(&stored.info)
             .as_deref()
             .map(info_when)
@@ -376,9 +377,9 @@ impl Pages {
             go_mod: String::from_utf8_lossy(&stored.go_mod).into_owned(),
             admin_csrf,
             files_shown: contents.files.len(),
-            files_total: contents.total,
-            files: contents.files,
-            license: contents.license,
+            files_total: usize::try_from(contents.total).unwrap_or(usize::MAX),
+            files: contents.files.clone(),
+            license: contents.license.clone(),
         })
     }
 

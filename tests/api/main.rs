@@ -35,4 +35,5 @@ mod telemetry;
 mod ui;
 mod ui_browser;
 mod ui_sessions;
+mod ui_views;
 mod upstream;
