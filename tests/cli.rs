@@ -1,6 +1,7 @@
 //! `agora mod zip|verify|hash`, run as the real binary: exit codes, what goes to stdout and
 //! stderr, and that a failed `zip` leaves no output file. One case is checked against the go
-//! command (`go mod download` of the same tree served from a local git repository).
+//! command (`go mod download` of the same tree served from a local git repository). And
+//! `agora import` of a tar bomb, measured on disk while it runs.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::fs;
@@ -572,4 +573,82 @@ fn the_test_script_stops_when_postgres_cannot_be_had() {
         "went on past the failed step: {}",
         stdout(&out)
     );
+}
+
+/// Bytes in regular files under `dir`.
+fn bytes_under(dir: &Path) -> u64 {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|e| match e.metadata() {
+            Ok(m) if m.is_dir() => bytes_under(&e.path()),
+            Ok(m) => m.len(),
+            Err(_) => 0,
+        })
+        .sum()
+}
+
+#[test]
+fn import_refuses_a_pax_size_tar_bomb_with_little_written() {
+    let work = tempfile::tempdir().unwrap();
+    // A .tgz of well under 1 MiB: a PAX record says the zip that follows holds 600 MiB, its
+    // ustar header says 0, and 600 MiB of zeros follow.
+    let bomb = work.path().join("bomb.tgz");
+    let declared: u64 = 600 << 20;
+    let mut tar = tar::Builder::new(flate2::write::GzEncoder::new(
+        fs::File::create(&bomb).unwrap(),
+        flate2::Compression::best(),
+    ));
+    tar.append_pax_extensions([("size", declared.to_string().as_bytes())])
+        .unwrap();
+    let mut h = tar::Header::new_ustar();
+    h.set_path("example.com/m/@v/v1.0.0.zip").unwrap();
+    h.set_mode(0o644);
+    h.set_size(0);
+    h.set_cksum();
+    let gz = tar.get_mut();
+    gz.write_all(h.as_bytes()).unwrap();
+    let zeros = vec![0u8; 1 << 20];
+    for _ in 0..(declared >> 20) {
+        gz.write_all(&zeros).unwrap();
+    }
+    tar.into_inner().unwrap().finish().unwrap();
+    let bomb_size = fs::metadata(&bomb).unwrap().len();
+    assert!(bomb_size < 1 << 20, "{bomb_size}");
+
+    // Where the import unpacks (its temporary directory) and stores, sampled while it runs.
+    let tmp = work.path().join("tmp");
+    let data = work.path().join("data");
+    fs::create_dir_all(&tmp).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_agora"))
+        .arg("import")
+        .arg(&bomb)
+        .env_remove("RUST_LOG")
+        .env("TMPDIR", &tmp)
+        .env(
+            "AGORA_DATABASE_URL",
+            format!("sqlite://{}", work.path().join("db.sqlite").display()),
+        )
+        .env("AGORA_DATA_DIR", &data)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut peak = 0;
+    while child.try_wait().unwrap().is_none() {
+        peak = peak.max(bytes_under(&tmp) + bytes_under(&data));
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    let out = child.wait_with_output().unwrap();
+    let err = stderr(&out);
+    assert!(!out.status.success(), "{err}");
+    assert!(
+        err.contains("example.com/m/@v/v1.0.0.zip: larger than 524288000 bytes"),
+        "{err}"
+    );
+    eprintln!("bomb {bomb_size} bytes, declaring {declared}: peak {peak} bytes on disk");
+    assert!(peak < 1 << 20, "{peak} bytes written");
+    assert_eq!(bytes_under(&tmp), 0, "the unpacked files are removed");
 }

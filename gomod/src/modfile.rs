@@ -1,23 +1,73 @@
 //! The few go.mod directives a proxy reads, parsed like `modfile.ParseLax` (how the go command
 //! reads the go.mod files of dependencies): `module` (with its `// Deprecated:` text), `go`, and
-//! `retract`. `require` and `ignore` lines are checked for shape, as `ParseLax` does, and then
-//! dropped; every other directive and block (`replace`, `exclude`, `tool`, `godebug`, `toolchain`,
-//! unknown verbs) is skipped.
+//! `retract`. `require` and `ignore` lines are checked as `ParseLax` checks them (quoting, the
+//! version's form, the path's major suffix) and then dropped; every other directive and block
+//! (`replace`, `exclude`, `tool`, `godebug`, `toolchain`, unknown verbs) is skipped unread.
 //!
-//! A file `ParseLax` rejects is an error here too (as far as these rules go), which matters: the
-//! zip rules read the `go` line only from a go.mod that parses.
+//! A file `ParseLax` rejects is an error here too, with the go command's message, which matters:
+//! a dependency whose go.mod the go command cannot parse breaks every build using it, and the zip
+//! rules read the `go` line only from a go.mod that parses.
 
 use std::fmt;
 
-use crate::module::canonical_version;
+use crate::module::{
+    canonical_version, check_path_major, go_quote, go_quote_char, split_path_version,
+};
 use crate::semver;
 
-/// A go.mod that could not be parsed; `line` is 1-based.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("go.mod:{line}: {message}")]
-pub struct ModFileError {
+/// One problem in a go.mod, at a 1-based line and rune column. Like the go command, the column
+/// is shown only past the first (`go.mod:3:2: ...` for an indented block member).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModFileProblem {
     pub line: usize,
+    pub column: usize,
     pub message: String,
+}
+
+impl fmt::Display for ModFileProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.column > 1 {
+            write!(f, "go.mod:{}:{}: {}", self.line, self.column, self.message)
+        } else {
+            write!(f, "go.mod:{}: {}", self.line, self.message)
+        }
+    }
+}
+
+/// A go.mod that could not be parsed: one syntax error, or every directive error in file order
+/// (the go command reports them all, one a line). Never empty.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct ModFileError {
+    pub problems: Vec<ModFileProblem>,
+}
+
+impl ModFileError {
+    fn one(pos: Pos, message: impl Into<String>) -> Self {
+        Self {
+            problems: vec![ModFileProblem {
+                line: pos.line,
+                column: pos.col,
+                message: message.into(),
+            }],
+        }
+    }
+
+    /// The line of the first problem.
+    pub fn line(&self) -> usize {
+        self.problems.first().map_or(0, |p| p.line)
+    }
+}
+
+impl fmt::Display for ModFileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, p) in self.problems.iter().enumerate() {
+            if i > 0 {
+                f.write_str("\n")?;
+            }
+            write!(f, "{p}")?;
+        }
+        Ok(())
+    }
 }
 
 /// The `module` directive.
@@ -80,7 +130,14 @@ impl ModFile {
     }
 }
 
-/// A lexical token of one line.
+/// A position: 1-based line and rune column, counted as the go command counts them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Pos {
+    line: usize,
+    col: usize,
+}
+
+/// A lexical token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Tok {
     /// A bare word or a quoted string, exactly as written.
@@ -93,9 +150,17 @@ impl Tok {
     fn is(&self, c: char) -> bool {
         *self == Tok::Punct(c)
     }
+
+    /// The token as written.
+    fn text(&self) -> String {
+        match self {
+            Tok::Word(w) => w.clone(),
+            Tok::Punct(c) => c.to_string(),
+        }
+    }
 }
 
-/// Go's `unicode.IsPrint`, restricted to what an identifier can hold.
+/// Go's `isIdent`: printable runes (`unicode.IsPrint`) except spaces and `( ) [ ] { } ,`.
 fn is_ident_char(c: char) -> bool {
     use unicode_properties::{GeneralCategoryGroup as G, UnicodeGeneralCategory};
     !matches!(c, ' ' | '(' | ')' | '[' | ']' | '{' | '}' | ',')
@@ -106,145 +171,247 @@ fn is_ident_char(c: char) -> bool {
         )
 }
 
-/// Splits one line into tokens and its `//` comment (without the slashes).
-fn lex_line(line: &str, n: usize) -> Result<(Vec<Tok>, Option<&str>), ModFileError> {
-    let err = |message: &str| ModFileError {
-        line: n,
-        message: message.to_string(),
-    };
-    let mut toks = Vec::new();
-    let mut rest = line;
-    loop {
-        rest = rest.trim_start_matches([' ', '\t', '\r']);
-        let Some(c) = rest.chars().next() else {
-            return Ok((toks, None));
+/// The tokens up to one end of line (a newline, a `//` comment, or the end of the file). A line
+/// is usually one line of text, but a quoted string may run on past a backslash-newline, as in
+/// the go command's lexer.
+struct Lexed<'a> {
+    toks: Vec<Tok>,
+    /// Where each token starts, and where the lexer stands after it.
+    starts: Vec<Pos>,
+    ends: Vec<Pos>,
+    /// The `//` comment ending the line, without the slashes.
+    comment: Option<&'a str>,
+    /// A lexical error met after the tokens above. The go command reads one token ahead, so
+    /// whether this error or a syntax error in the tokens before it is reported depends on where.
+    error: Option<ModFileError>,
+}
+
+struct Lexer<'a> {
+    text: &'a str,
+    at: usize,
+    pos: Pos,
+}
+
+impl<'a> Lexer<'a> {
+    fn new(text: &'a str) -> Self {
+        Self {
+            text,
+            at: 0,
+            pos: Pos { line: 1, col: 1 },
+        }
+    }
+
+    fn eof(&self) -> bool {
+        self.at >= self.text.len()
+    }
+
+    fn rest(&self) -> &'a str {
+        &self.text[self.at..]
+    }
+
+    fn peek(&self) -> Option<char> {
+        self.rest().chars().next()
+    }
+
+    fn read(&mut self) -> Option<char> {
+        let c = self.peek()?;
+        self.at += c.len_utf8();
+        if c == '\n' {
+            self.pos.line += 1;
+            self.pos.col = 1;
+        } else {
+            self.pos.col += 1;
+        }
+        Some(c)
+    }
+
+    /// The next line's tokens, or `None` at the end of the file.
+    fn line(&mut self) -> Option<Lexed<'a>> {
+        if self.eof() {
+            return None;
+        }
+        let mut out = Lexed {
+            toks: Vec::new(),
+            starts: Vec::new(),
+            ends: Vec::new(),
+            comment: None,
+            error: None,
         };
-        if let Some(comment) = rest.strip_prefix("//") {
-            return Ok((toks, Some(comment)));
-        }
-        if rest.starts_with("/*") {
-            return Err(err("mod files must use // comments (not /* */ comments)"));
-        }
-        match c {
-            '(' | ')' | '[' | ']' | '{' | '}' | ',' => {
-                toks.push(Tok::Punct(c));
-                rest = &rest[1..];
+        loop {
+            while let Some(' ' | '\t' | '\r') = self.peek() {
+                self.read();
             }
-            '"' | '`' => {
-                let mut end = None;
-                let mut escaped = false;
-                for (i, d) in rest.char_indices().skip(1) {
-                    if escaped {
-                        escaped = false;
-                    } else if d == '\\' && c == '"' {
-                        escaped = true;
-                    } else if d == c {
-                        end = Some(i + 1);
-                        break;
-                    }
+            let rest = self.rest();
+            if let Some(comment) = rest.strip_prefix("//") {
+                let len = comment.find('\n').unwrap_or(comment.len());
+                out.comment = Some(&comment[..len]);
+                while self.read().is_some_and(|c| c != '\n') {}
+                return Some(out);
+            }
+            let start = self.pos;
+            let fail = |at: Pos, message: String| Some(ModFileError::one(at, message));
+            if rest.starts_with("/*") {
+                out.error = fail(start, COMMENT_STYLE.into());
+                return Some(out);
+            }
+            let Some(c) = self.peek() else {
+                return Some(out);
+            };
+            let from = self.at;
+            match c {
+                '\n' => {
+                    self.read();
+                    return Some(out);
                 }
-                let end = end.ok_or_else(|| err("unexpected newline in string"))?;
-                toks.push(Tok::Word(rest[..end].to_string()));
-                rest = &rest[end..];
-            }
-            c if is_ident_char(c) => {
-                let mut end = rest.len();
-                for (i, d) in rest.char_indices() {
-                    if !is_ident_char(d) || rest[i..].starts_with("//") {
-                        end = i;
-                        break;
-                    }
-                    if rest[i..].starts_with("/*") {
-                        return Err(err("mod files must use // comments (not /* */ comments)"));
-                    }
+                '(' | ')' | '[' | ']' | '{' | '}' | ',' => {
+                    self.read();
+                    out.toks.push(Tok::Punct(c));
                 }
-                toks.push(Tok::Word(rest[..end].to_string()));
-                rest = &rest[end..];
+                '"' | '`' => {
+                    self.read();
+                    loop {
+                        match self.peek() {
+                            None => {
+                                out.error = fail(start, "unexpected EOF in string".into());
+                                return Some(out);
+                            }
+                            Some('\n') => {
+                                out.error = fail(self.pos, "unexpected newline in string".into());
+                                return Some(out);
+                            }
+                            Some(_) => {}
+                        }
+                        let d = self.read();
+                        if d == Some(c) {
+                            break;
+                        }
+                        // An escaped character is skipped whatever it is, a newline too.
+                        if d == Some('\\') && c == '"' && self.read().is_none() {
+                            out.error = fail(start, "unexpected EOF in string".into());
+                            return Some(out);
+                        }
+                    }
+                    out.toks
+                        .push(Tok::Word(self.text[from..self.at].to_string()));
+                }
+                c if is_ident_char(c) => {
+                    while let Some(d) = self.peek() {
+                        if !is_ident_char(d) || self.rest().starts_with("//") {
+                            break;
+                        }
+                        if self.rest().starts_with("/*") {
+                            out.error = fail(self.pos, COMMENT_STYLE.into());
+                            return Some(out);
+                        }
+                        self.read();
+                    }
+                    out.toks
+                        .push(Tok::Word(self.text[from..self.at].to_string()));
+                }
+                c => {
+                    let message = format!("unexpected input character {}", go_quote_char(c));
+                    out.error = fail(start, message);
+                    return Some(out);
+                }
             }
-            c => return Err(err(&format!("unexpected input character {c:?}"))),
+            out.starts.push(start);
+            out.ends.push(self.pos);
         }
     }
 }
 
-/// Go's `strconv.Unquote` for a double-quoted string, or the body of a backquoted one.
+const COMMENT_STYLE: &str = "mod files must use // comments (not /* */ comments)";
+
+/// Go's `strconv.Unquote`: a double-quoted string with Go's escapes, or a backquoted one (whose
+/// carriage returns are dropped). Bytes written as `\x` or octal escapes need not form UTF-8 in
+/// Go; here such bytes become U+FFFD, which no valid module path or version contains.
 fn unquote(s: &str) -> Option<String> {
     if let Some(body) = s.strip_prefix('`') {
         return body
             .strip_suffix('`')
             .filter(|b| !b.contains('`'))
-            .map(str::to_string);
+            .map(|b| b.replace('\r', ""));
     }
     let body = s.strip_prefix('"')?.strip_suffix('"')?;
-    let mut out = String::new();
-    let mut bytes: Vec<u8> = Vec::new();
+    let mut out: Vec<u8> = Vec::with_capacity(body.len());
     let mut it = body.chars();
-    let hex = |it: &mut std::str::Chars<'_>, n: usize| -> Option<u32> {
-        let digits: String = it.by_ref().take(n).collect();
-        (digits.len() == n).then_some(())?;
-        u32::from_str_radix(&digits, 16).ok()
+    let digits = |it: &mut std::str::Chars<'_>, n: usize, radix: u32| -> Option<u32> {
+        let mut v = 0;
+        for _ in 0..n {
+            v = v * radix + it.next()?.to_digit(radix)?;
+        }
+        Some(v)
     };
     while let Some(c) = it.next() {
-        if c == '"' {
+        if c == '"' || c == '\n' {
             return None;
         }
         if c != '\\' {
-            flush(&mut out, &mut bytes)?;
-            out.push(c);
+            let mut buf = [0; 4];
+            out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
             continue;
         }
         let e = it.next()?;
-        let simple = match e {
-            'a' => Some('\x07'),
-            'b' => Some('\x08'),
-            'f' => Some('\x0c'),
-            'n' => Some('\n'),
-            'r' => Some('\r'),
-            't' => Some('\t'),
-            'v' => Some('\x0b'),
-            '\\' => Some('\\'),
-            '"' => Some('"'),
-            _ => None,
-        };
-        if let Some(ch) = simple {
-            flush(&mut out, &mut bytes)?;
-            out.push(ch);
-            continue;
-        }
-        match e {
-            'x' => bytes.push(u8::try_from(hex(&mut it, 2)?).ok()?),
+        let byte = match e {
+            'a' => 0x07,
+            'b' => 0x08,
+            'f' => 0x0c,
+            'n' => b'\n',
+            'r' => b'\r',
+            't' => b'\t',
+            'v' => 0x0b,
+            '\\' => b'\\',
+            '"' => b'"',
+            'x' => u8::try_from(digits(&mut it, 2, 16)?).ok()?,
             '0'..='7' => {
-                let rest: String = it.by_ref().take(2).collect();
-                let digits = format!("{e}{rest}");
-                (digits.len() == 3).then_some(())?;
-                bytes.push(u8::try_from(u32::from_str_radix(&digits, 8).ok()?).ok()?);
+                let low = digits(&mut it, 2, 8)?;
+                u8::try_from(e.to_digit(8)? * 64 + low).ok()?
             }
             'u' | 'U' => {
-                flush(&mut out, &mut bytes)?;
-                out.push(char::from_u32(hex(&mut it, if e == 'u' { 4 } else { 8 })?)?);
+                let r = char::from_u32(digits(&mut it, if e == 'u' { 4 } else { 8 }, 16)?)?;
+                let mut buf = [0; 4];
+                out.extend_from_slice(r.encode_utf8(&mut buf).as_bytes());
+                continue;
             }
             _ => return None,
-        }
+        };
+        out.push(byte);
     }
-    flush(&mut out, &mut bytes)?;
-    Some(out)
+    Some(String::from_utf8_lossy(&out).into_owned())
 }
 
-/// Appends pending `\x`/octal bytes, which must form valid UTF-8 in a Rust string.
-fn flush(out: &mut String, bytes: &mut Vec<u8>) -> Option<()> {
-    if !bytes.is_empty() {
-        out.push_str(std::str::from_utf8(bytes).ok()?);
-        bytes.clear();
+/// `modfile.parseString`: a token starting with `"` is unquoted; any other token containing a
+/// quote (`"`, `'` or a backquote, so a backquoted string too) is refused, the go command keeping
+/// those for later syntax. The error is the go command's text.
+fn parse_string(t: &Tok) -> Result<String, &'static str> {
+    let w = match t {
+        Tok::Word(w) => w,
+        Tok::Punct(c) => return Ok(c.to_string()),
+    };
+    if w.starts_with('"') {
+        unquote(w).ok_or("invalid syntax")
+    } else if w.contains(['"', '\'', '`']) {
+        Err("unquoted string cannot contain quote")
+    } else {
+        Ok(w.clone())
     }
-    Some(())
 }
 
-/// The value of an argument: bare words as they are, quoted strings unquoted.
-fn arg_string(t: &Tok) -> Option<String> {
-    match t {
-        Tok::Word(w) if w.starts_with('"') || w.starts_with('`') => unquote(w),
-        Tok::Word(w) => Some(w.clone()),
-        Tok::Punct(c) => Some(c.to_string()),
+/// `modfile.parseVersion` without a fixer (how dependencies' go.mod files are read): the token
+/// must be a string naming a version that `module.CanonicalVersion` accepts; its canonical form.
+fn parse_version(verb: &str, path: &str, t: &Tok) -> Result<String, String> {
+    let v = parse_string(t).map_err(|e| {
+        let raw = go_quote(&t.text());
+        format!("{verb} {path}: version {raw} invalid: {e}")
+    })?;
+    let cv = canonical_version(&v);
+    if cv.is_empty() {
+        let v = go_quote(&v);
+        return Err(format!(
+            "{verb} {path}: version {v} invalid: must be of the form v1.2.3"
+        ));
     }
+    Ok(cv)
 }
 
 /// Joins the `//` comments of a directive into one text, one trimmed line per comment.
@@ -272,75 +439,100 @@ fn deprecation(text: &str) -> Option<String> {
 #[derive(Default)]
 struct Parser<'a> {
     file: ModFile,
+    /// Whether a `module` line was seen, valid or not (a second one is an error either way).
+    module_seen: bool,
     /// Comments above the current line (top level: since the last blank line).
     pending: Vec<&'a str>,
+    /// Directive errors so far; the go command reports them all, once the file has lexed and
+    /// parsed (a syntax error anywhere is reported alone).
+    errors: Vec<ModFileProblem>,
 }
 
 impl<'a> Parser<'a> {
+    /// One directive, from a line starting at `at`. `ParseLax` keeps `module`, `go`, `retract`,
+    /// `require` and `ignore` and skips every other verb unread.
     fn directive(
         &mut self,
-        n: usize,
+        at: Pos,
         verb: &str,
         args: &[Tok],
-        mut comments: Vec<&'a str>,
+        comments: Vec<&'a str>,
         block_comments: &[&'a str],
-    ) -> Result<(), ModFileError> {
-        let err = |message: String| ModFileError { line: n, message };
-        if comments.is_empty() {
-            comments = block_comments.to_vec();
+    ) {
+        if let Err(message) = self.checked_directive(verb, args, &comments, block_comments) {
+            self.errors.push(ModFileProblem {
+                line: at.line,
+                column: at.col,
+                message,
+            });
         }
+    }
+
+    fn checked_directive(
+        &mut self,
+        verb: &str,
+        args: &[Tok],
+        comments: &[&str],
+        block_comments: &[&str],
+    ) -> Result<(), String> {
+        // A member without comments of its own takes the block's (Go's parseDirectiveComment).
+        let comments = if comments.is_empty() {
+            block_comments
+        } else {
+            comments
+        };
+        let quoted = |e: &str| format!("invalid quoted string: {e}");
         match verb {
             "module" => {
-                if self.file.module.is_some() {
-                    return Err(err("repeated module statement".into()));
+                if self.module_seen {
+                    return Err("repeated module statement".into());
                 }
+                self.module_seen = true;
                 let [arg] = args else {
-                    return Err(err("usage: module module/path".into()));
+                    return Err("usage: module module/path".into());
                 };
-                let path = arg_string(arg).ok_or_else(|| err("invalid quoted string".into()))?;
-                let deprecated = deprecation(&comment_text(&comments));
+                let path = parse_string(arg).map_err(quoted)?;
+                let deprecated = deprecation(&comment_text(comments));
                 self.file.module = Some(ModuleDirective { path, deprecated });
             }
             "go" => {
                 if self.file.go.is_some() {
-                    return Err(err("repeated go statement".into()));
+                    return Err("repeated go statement".into());
                 }
-                let [Tok::Word(v)] = args else {
-                    return Err(err("go directive expects exactly one argument".into()));
+                // The go line's version is read as written, quotes and all.
+                let [arg] = args else {
+                    return Err("go directive expects exactly one argument".into());
                 };
-                let v = if go_version::go_lang(v).is_some() {
-                    v.clone()
+                let v = arg.text();
+                let v = if go_version::go_lang(&v).is_some() {
+                    v
                 } else {
-                    lax_go_version(v).ok_or_else(|| {
-                        err(format!(
-                            "invalid go version '{v}': must match format 1.23.0"
-                        ))
+                    lax_go_version(&v).ok_or_else(|| {
+                        format!("invalid go version '{v}': must match format 1.23.0")
                     })?
                 };
                 self.file.go = Some(v);
             }
             "require" => {
                 let [path, version] = args else {
-                    return Err(err(format!("usage: {verb} module/path v1.2.3")));
+                    return Err(format!("usage: {verb} module/path v1.2.3"));
                 };
-                let path = arg_string(path).ok_or_else(|| err("invalid quoted string".into()))?;
-                let v = arg_string(version).unwrap_or_default();
-                if canonical_version(&v).is_empty() {
-                    return Err(err(format!(
-                        "{verb} {path}: version {v:?} invalid: must be of the form v1.2.3"
-                    )));
-                }
+                let path = parse_string(path).map_err(quoted)?;
+                let v = parse_version(verb, &path, version)?;
+                let (_, major) =
+                    split_path_version(&path).ok_or_else(|| "invalid module path".to_string())?;
+                check_path_major(&v, major).map_err(|e| format!("{verb} {path}: {e}"))?;
             }
             "ignore" => {
                 let [path] = args else {
-                    return Err(err(format!("usage: {verb} path")));
+                    return Err("ignore directive expects exactly one argument".into());
                 };
-                arg_string(path).ok_or_else(|| err("invalid quoted string".into()))?;
+                parse_string(path).map_err(quoted)?;
             }
             "retract" => {
                 // Malformed intervals are dropped silently, as ParseLax does.
                 if let Some((low, high)) = retract_interval(args) {
-                    let rationale = comment_text(&comments);
+                    let rationale = comment_text(comments);
                     self.file.retract.push(Retraction {
                         low,
                         high,
@@ -354,20 +546,21 @@ impl<'a> Parser<'a> {
     }
 }
 
-/// Go's `laxGoVersionRE`: `v?1.N` followed by something that does not start with a digit.
+/// Go's `laxGoVersionRE`, `^v?(([1-9][0-9]*)\.(0|[1-9][0-9]*))([^0-9].*)$`: the `1.N` it keeps.
 fn lax_go_version(v: &str) -> Option<String> {
     let s = v.strip_prefix('v').unwrap_or(v);
-    let dot = s.find('.')?;
-    let (major, rest) = (&s[..dot], &s[dot + 1..]);
-    let end = rest.bytes().position(|b| !b.is_ascii_digit())?;
-    let minor = &rest[..end];
-    let ok_num = |n: &str| !n.is_empty() && (n == "0" || !n.starts_with('0'));
-    (ok_num(major) && !major.starts_with('0') && ok_num(minor) && end > 0)
-        .then(|| format!("{major}.{minor}"))
+    let (major, rest) = s.split_at(s.bytes().take_while(u8::is_ascii_digit).count());
+    let rest = rest.strip_prefix('.')?;
+    let (minor, tail) = rest.split_at(rest.bytes().take_while(u8::is_ascii_digit).count());
+    let major_ok = !major.is_empty() && !major.starts_with('0');
+    let minor_ok = minor == "0" || (!minor.is_empty() && !minor.starts_with('0'));
+    // `.` does not match a newline (a quoted token can hold one after a backslash).
+    let tail_ok = !tail.is_empty() && !tail.contains('\n');
+    (major_ok && minor_ok && tail_ok).then(|| format!("{major}.{minor}"))
 }
 
 fn canonical_arg(t: &Tok) -> Option<String> {
-    let v = canonical_version(&arg_string(t)?);
+    let v = canonical_version(&parse_string(t).ok()?);
     (!v.is_empty()).then_some(v)
 }
 
@@ -385,26 +578,53 @@ fn retract_interval(args: &[Tok]) -> Option<(String, String)> {
     }
 }
 
+/// Block verbs whose members the go command reads (`ParseLax` then keeps only the ones it wants);
+/// blocks of any other verb (`go (`, `toolchain (`, unknown ones) are skipped whole.
+const BLOCK_VERBS: &[&str] = &[
+    "module", "godebug", "require", "exclude", "replace", "retract", "tool", "ignore",
+];
+
+/// An open block: its verb (`None` for one whose members are skipped), its comments, where it
+/// started.
+struct Block<'a> {
+    verb: Option<String>,
+    comments: Vec<&'a str>,
+    start: Pos,
+}
+
 /// Parses go.mod bytes the way the go command parses dependencies' go.mod files (`ParseLax`).
+/// Like the go command, bytes that are not UTF-8 are read as U+FFFD, not refused.
 pub fn parse_lax(data: &[u8]) -> Result<ModFile, ModFileError> {
-    let text = std::str::from_utf8(data).map_err(|e| ModFileError {
-        line: 1 + data[..e.valid_up_to()]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count(),
-        message: "invalid UTF-8 encoding".into(),
-    })?;
+    let text = String::from_utf8_lossy(data);
+    let mut lexer = Lexer::new(&text);
     let mut p = Parser::default();
-    // (verb or None for a block of unknown shape, comments on the block, starting line)
-    let mut block: Option<(Option<String>, Vec<&str>, usize)> = None;
-    for (i, line) in text.split('\n').enumerate() {
-        let n = i + 1;
-        let (toks, comment) = lex_line(line, n)?;
-        let syntax = |what: &str| ModFileError {
-            line: n,
-            message: format!("syntax error ({what})"),
-        };
-        if toks.is_empty() {
+    let mut block: Option<Block<'_>> = None;
+    while let Some(lexed) = lexer.line() {
+        let Lexed {
+            toks,
+            starts,
+            ends,
+            comment,
+            error,
+        } = lexed;
+        if block.is_some() && toks.first().is_some_and(|t| t.is(')')) {
+            // `)` first on a line closes the block; the go command has read one token past it.
+            if let Some(&after) = ends.get(1) {
+                return Err(ModFileError::one(
+                    after,
+                    "syntax error (expected newline after closing paren)",
+                ));
+            }
+            if let Some(e) = error {
+                return Err(e);
+            }
+            block = None;
+            continue;
+        }
+        if let Some(e) = error {
+            return Err(e);
+        }
+        let Some(&at) = starts.first() else {
             match comment {
                 Some(c) => p.pending.push(c),
                 // A blank line separates free-standing comments from the next directive at top
@@ -413,19 +633,14 @@ pub fn parse_lax(data: &[u8]) -> Result<ModFile, ModFileError> {
                 None => {}
             }
             continue;
-        }
+        };
         let mut comments = std::mem::take(&mut p.pending);
         comments.extend(comment);
-        if let Some((verb, block_comments, _)) = &block {
-            // Inside a block, `)` first on a line closes it; any other line is a member whose
-            // tokens (parentheses included) are the arguments of the block's verb.
-            if toks[0].is(')') {
-                if toks.len() > 1 {
-                    return Err(syntax("expected newline after closing paren"));
-                }
-                block = None;
-            } else if let Some(verb) = verb {
-                p.directive(n, verb, &toks, comments, block_comments)?;
+        if let Some(b) = &block {
+            // Any line but `)` is a member whose tokens (parentheses included) are the
+            // arguments of the block's verb.
+            if let Some(verb) = &b.verb {
+                p.directive(at, verb, &toks, comments, &b.comments);
             }
             continue;
         }
@@ -437,21 +652,29 @@ pub fn parse_lax(data: &[u8]) -> Result<ModFile, ModFileError> {
         }
         if len >= 2 && toks[len - 1].is('(') {
             let verb = match &toks[..len - 1] {
-                [Tok::Word(w)] => Some(w.clone()),
+                [Tok::Word(w)] if BLOCK_VERBS.contains(&w.as_str()) => Some(w.clone()),
                 _ => None,
             };
-            block = Some((verb, comments, n));
+            block = Some(Block {
+                verb,
+                comments,
+                start: at,
+            });
             continue;
         }
         if let Tok::Word(verb) = &toks[0] {
-            p.directive(n, verb, &toks[1..], comments, &[])?;
+            p.directive(at, verb, &toks[1..], comments, &[]);
         }
     }
-    if let Some((_, _, start)) = block {
-        return Err(ModFileError {
-            line: start,
-            message: "syntax error (unterminated block)".into(),
-        });
+    if let Some(b) = block {
+        let message = format!(
+            "syntax error (unterminated block started at go.mod:{}:{})",
+            b.start.line, b.start.col
+        );
+        return Err(ModFileError::one(lexer.pos, message));
+    }
+    if !p.errors.is_empty() {
+        return Err(ModFileError { problems: p.errors });
     }
     Ok(p.file)
 }

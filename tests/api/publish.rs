@@ -687,3 +687,58 @@ async fn latest_never_names_a_hidden_version(pool: sqlx::SqlitePool) {
     let (status, body) = app.fetch(&format!("/{caps}/@v/list")).await;
     assert_eq!((status, &body[..]), (200, &b""[..]));
 }
+
+#[sqlx::test(migrations = "migrations/sqlite")]
+async fn a_go_mod_the_go_command_cannot_parse_is_never_stored(pool: sqlx::SqlitePool) {
+    // The go command refuses this line in a dependency's go.mod (`go build`: "go.mod:5: invalid
+    // quoted string: unquoted string cannot contain quote"), so no build could use the version.
+    let bad = "require example.com/dep\"<script> v1.0.0";
+    let refusal = "go.mod:5: invalid quoted string: unquoted string cannot contain quote";
+    let work = tempfile::tempdir().expect("tempdir");
+    let module_dir = |module: &str| {
+        let dir = small_module(work.path(), module);
+        std::fs::write(
+            dir.join("go.mod"),
+            format!("module {module}\n\ngo 1.21\n\n{bad}\n"),
+        )
+        .expect("go.mod");
+        dir
+    };
+
+    // Fetched: a static upstream serving the version, its .mod and its zip.
+    let fetched = "github.com/agoratest/badreq";
+    let tree = work.path().join("tree");
+    let at_v = tree.join(fetched).join("@v");
+    std::fs::create_dir_all(&at_v).expect("mkdir");
+    let dir = module_dir(fetched);
+    std::fs::write(at_v.join("list"), "v1.0.0\n").expect("list");
+    std::fs::write(
+        at_v.join("v1.0.0.info"),
+        r#"{"Version":"v1.0.0","Time":"2024-01-02T03:04:05Z"}"#,
+    )
+    .expect("info");
+    std::fs::copy(dir.join("go.mod"), at_v.join("v1.0.0.mod")).expect("mod");
+    std::fs::write(at_v.join("v1.0.0.zip"), make_zip(fetched, "v1.0.0", &dir)).expect("zip");
+    let upstream = TestUpstream::start(tree);
+    let app = publishing_app(sqlite_store(pool).await, &upstream.url(), &[]).await;
+    // (Its .info, checked on its own, may be answered meanwhile.)
+    for file in ["mod", "zip"] {
+        let (status, body) = app.fetch(&format!("/{fetched}/@v/v1.0.0.{file}")).await;
+        let body = String::from_utf8_lossy(&body);
+        assert_eq!(status, 502, "{file}: {body}");
+        assert!(body.contains(refusal), "{file}: {body}");
+    }
+    assert!(!app.is_stored(fetched, "v1.0.0").await);
+
+    // Published: refused with the same words, nothing stored.
+    let published = "corp.example/badreq";
+    let zip = make_zip(published, "v1.0.0", &module_dir(published));
+    let (status, body) = put(&app, published, "v1.0.0", zip).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains(refusal), "{body}");
+    assert!(!app.is_stored(published, "v1.0.0").await);
+    assert_eq!(
+        app.fetch(&format!("/{published}/@v/v1.0.0.info")).await.0,
+        404
+    );
+}

@@ -23,7 +23,7 @@ fn module_and_go() {
             Some("1.21"),
         ),
         (
-            "module `example.com/m`\r\ngo 1.22.3\r\n",
+            "module \"example.com/\\x6d\"\r\ngo 1.22.3\r\n",
             Some("example.com/m"),
             None,
             Some("1.22.3"),
@@ -153,13 +153,12 @@ fn malformed_files_are_errors() {
         (b"module x\nrequire y.com/z master\n", 2),
         (b"module x\nrequire (\n\ty.com/z\n)\n", 3),
         (b"module x\nignore\n", 2),
-        (b"module x\nrequire (\n\ty.com/z v1.0.0\n", 2),
+        (b"module x\nrequire (\n\ty.com/z v1.0.0\n", 4),
         (b"module x\nrequire ( y.com/z v1.0.0 )\n", 2),
         (b"module x\nrequire (\n\t( nested\n)\n", 3),
         (b"module x\nrequire (\n) x\n", 3),
         (b"module (x)\n", 1),
         (b"module x\n\x01\n", 2),
-        (b"module x\n\xff\xfe\n", 2),
     ];
     for &(src, line) in table {
         let got = parse_lax(src);
@@ -168,7 +167,7 @@ fn malformed_files_are_errors() {
             String::from_utf8_lossy(src)
         ));
         assert_eq!(
-            e.line,
+            e.line(),
             line,
             "error line for {:?}: {e}",
             String::from_utf8_lossy(src)
@@ -341,7 +340,11 @@ fn unquoting() {
         ("\"\\t\\n\\\\\"", Some("\t\n\\")),
         ("\"\\x41\\101\\u00e9\\U0001F600\"", Some("AAé😀")),
         ("\"\\xc3\\xa9\"", Some("é")),
-        ("\"\\xff\"", None),
+        ("\"\\xff\"", Some("\u{fffd}")),
+        ("\"\\x+f\"", None),
+        ("\"\\u+123\"", None),
+        ("\"\\'\"", None),
+        ("`a\r\nb`", Some("a\nb")),
         ("\"\\q\"", None),
         ("\"\\x4\"", None),
         ("\"\\400\"", None),
@@ -381,4 +384,320 @@ fn adversarial_inputs_do_not_panic() {
         let _ = parse_lax(&src);
         let _ = module_path(&src);
     }
+}
+
+/// The go command's own verdicts on dependency go.mod files (each checked with `go list -m all`
+/// over a static GOPROXY, Go 1.27): `Ok` where it parsed, else its message after
+/// `parsing go.mod: `.
+#[test]
+fn require_module_and_ignore_lines_as_the_go_command_reads_them() {
+    // Line 5 of a dependency's go.mod.
+    let line5: &[(&str, Result<(), &str>)] = &[
+        // Quoting: a bare word must not contain any quote; a backquoted string is refused too.
+        (
+            "require example.com/dep\"<script> v1.0.0",
+            Err("go.mod:5: invalid quoted string: unquoted string cannot contain quote"),
+        ),
+        (
+            "require 'a.com/x' v1.0.0",
+            Err("go.mod:5: invalid quoted string: unquoted string cannot contain quote"),
+        ),
+        (
+            "require `a.com/x` v1.0.0",
+            Err("go.mod:5: invalid quoted string: unquoted string cannot contain quote"),
+        ),
+        (
+            "require a`b.com/x v1.0.0",
+            Err("go.mod:5: invalid quoted string: unquoted string cannot contain quote"),
+        ),
+        ("require \"a.com/x\" v1.0.0", Ok(())),
+        ("require \"a.com/\\u00e9\" v1.0.0", Ok(())),
+        ("require \"a.com/\\xff\" v1.0.0", Ok(())),
+        ("require \"\" v1.0.0", Ok(())),
+        (
+            "require \"a.com/\\q\" v1.0.0",
+            Err("go.mod:5: invalid quoted string: invalid syntax"),
+        ),
+        (
+            "require \"a.com/\\x+f\" v1.0.0",
+            Err("go.mod:5: invalid quoted string: invalid syntax"),
+        ),
+        (
+            "require \"a.com/\\'\" v1.0.0",
+            Err("go.mod:5: invalid quoted string: invalid syntax"),
+        ),
+        // The version: quoting first (the raw token is quoted in the message), then its form.
+        (
+            "require a.com/x v1.0.0'",
+            Err(
+                "go.mod:5: require a.com/x: version \"v1.0.0'\" invalid: unquoted string cannot contain quote",
+            ),
+        ),
+        (
+            "require a.com/x v1.0.0\"x\"",
+            Err(
+                "go.mod:5: require a.com/x: version \"v1.0.0\\\"x\\\"\" invalid: unquoted string cannot contain quote",
+            ),
+        ),
+        (
+            "require a.com/x `v1.0.0`",
+            Err(
+                "go.mod:5: require a.com/x: version \"`v1.0.0`\" invalid: unquoted string cannot contain quote",
+            ),
+        ),
+        (
+            "require a.com/x \"v1.\\q\"",
+            Err("go.mod:5: require a.com/x: version \"\\\"v1.\\\\q\\\"\" invalid: invalid syntax"),
+        ),
+        ("require a.com/x \"v1.0.0\"", Ok(())),
+        ("require a.com/x v1", Ok(())),
+        ("require a.com/x v1.2", Ok(())),
+        ("require a.com/x v1.0.0+meta", Ok(())),
+        ("require a.com/x v1.0.0 // indirect", Ok(())),
+        ("require a.com/é v1.0.0", Ok(())),
+        (
+            "require a.com/x master",
+            Err(
+                "go.mod:5: require a.com/x: version \"master\" invalid: must be of the form v1.2.3",
+            ),
+        ),
+        (
+            "require a.com/x \"\"",
+            Err("go.mod:5: require a.com/x: version \"\" invalid: must be of the form v1.2.3"),
+        ),
+        (
+            "require a.com/x v1.0.0-0123",
+            Err(
+                "go.mod:5: require a.com/x: version \"v1.0.0-0123\" invalid: must be of the form v1.2.3",
+            ),
+        ),
+        (
+            "require a.com/x [",
+            Err("go.mod:5: require a.com/x: version \"[\" invalid: must be of the form v1.2.3"),
+        ),
+        ("require [ v1.0.0", Ok(())),
+        // The major version suffix.
+        (
+            "require a.com/x/v2 v1.0.0",
+            Err("go.mod:5: require a.com/x/v2: version \"v1.0.0\" invalid: should be v2, not v1"),
+        ),
+        (
+            "require a.com/x v2.0.0",
+            Err(
+                "go.mod:5: require a.com/x: version \"v2.0.0\" invalid: should be v0 or v1, not v2",
+            ),
+        ),
+        (
+            "require a.com/x/v2 v0.0.0-20161208181325-20d25e280405",
+            Err(
+                "go.mod:5: require a.com/x/v2: version \"v0.0.0-20161208181325-20d25e280405\" invalid: should be v2, not v0",
+            ),
+        ),
+        (
+            "require gopkg.in/yaml.v2 v1.0.0",
+            Err(
+                "go.mod:5: require gopkg.in/yaml.v2: version \"v1.0.0\" invalid: should be v2, not v1",
+            ),
+        ),
+        ("require a.com/x v2.0.0+incompatible", Ok(())),
+        ("require a.com/x/v2 v2.0.0+incompatible", Ok(())),
+        ("require gopkg.in/yaml.v2-unstable v2.0.0", Ok(())),
+        ("require gopkg.in/yaml.v0 v0.1.0", Ok(())),
+        (
+            "require gopkg.in/check.v1 v0.0.0-20161208181325-20d25e280405",
+            Ok(()),
+        ),
+        (
+            "require a.com/x/v1 v1.0.0",
+            Err("go.mod:5: invalid module path"),
+        ),
+        (
+            "require a.com/x/v02 v2.0.0",
+            Err("go.mod:5: invalid module path"),
+        ),
+        (
+            "require a.com/x/v2.1 v2.0.0",
+            Err("go.mod:5: invalid module path"),
+        ),
+        (
+            "require gopkg.in/yaml v1.0.0",
+            Err("go.mod:5: invalid module path"),
+        ),
+        // Shape.
+        (
+            "require a.com/x",
+            Err("go.mod:5: usage: require module/path v1.2.3"),
+        ),
+        (
+            "require a.com/x v1.0.0 extra",
+            Err("go.mod:5: usage: require module/path v1.2.3"),
+        ),
+        (
+            "require \"a.com/x\"y v1.0.0",
+            Err("go.mod:5: usage: require module/path v1.2.3"),
+        ),
+        (
+            "require ( a.com/x v1.0.0",
+            Err("go.mod:5: usage: require module/path v1.2.3"),
+        ),
+        // ignore.
+        ("ignore ./x", Ok(())),
+        ("ignore \"./x\"", Ok(())),
+        (
+            "ignore `./x`",
+            Err("go.mod:5: invalid quoted string: unquoted string cannot contain quote"),
+        ),
+        (
+            "ignore 'x'",
+            Err("go.mod:5: invalid quoted string: unquoted string cannot contain quote"),
+        ),
+        (
+            "ignore",
+            Err("go.mod:5: ignore directive expects exactly one argument"),
+        ),
+        (
+            "ignore a b",
+            Err("go.mod:5: ignore directive expects exactly one argument"),
+        ),
+        // What ParseLax skips, or drops silently.
+        ("exclude 'x' v1.0.0", Ok(())),
+        ("replace 'x' => y v1.0.0", Ok(())),
+        ("toolchain 'x'", Ok(())),
+        ("godebug 'x'", Ok(())),
+        ("tool 'x'", Ok(())),
+        ("frob 'x'", Ok(())),
+        ("retract v1.0.0'", Ok(())),
+        ("retract \"v1.\\q\"", Ok(())),
+        ("retract master", Ok(())),
+        // Lexical errors, with the go command's columns.
+        (
+            "require a.com/x v1.0.0 \u{a0}",
+            Err("go.mod:5:24: unexpected input character '\\u00a0'"),
+        ),
+        (
+            "require a.com/x v1.0.0 \x01",
+            Err("go.mod:5:24: unexpected input character '\\x01'"),
+        ),
+        (
+            "require a.com/x v1 /* x */",
+            Err("go.mod:5:20: mod files must use // comments (not /* */ comments)"),
+        ),
+    ];
+    for &(line, want) in line5 {
+        let src = format!("module example.com/dep\n\ngo 1.21\n\n{line}\n");
+        let got = parse_lax(src.as_bytes())
+            .map(|_| ())
+            .map_err(|e| e.to_string());
+        assert_eq!(got, want.map_err(str::to_string), "{line:?}");
+    }
+
+    let files: &[(&str, Result<(), &str>)] = &[
+        (
+            "module example.com/dep'\n",
+            Err("go.mod:1: invalid quoted string: unquoted string cannot contain quote"),
+        ),
+        (
+            "module `example.com/dep`\n",
+            Err("go.mod:1: invalid quoted string: unquoted string cannot contain quote"),
+        ),
+        (
+            "module \"example.com/\\q\"\n",
+            Err("go.mod:1: invalid quoted string: invalid syntax"),
+        ),
+        ("module \"example.com/dep\"\n", Ok(())),
+        (
+            "module example.com/dep\ngo \"1.21\"\n",
+            Err("go.mod:2: invalid go version '\"1.21\"': must match format 1.23.0"),
+        ),
+        (
+            "module example.com/dep\ngo [\n",
+            Err("go.mod:2: invalid go version '[': must match format 1.23.0"),
+        ),
+        // Every directive error is reported, one a line, block members with their column.
+        (
+            "module example.com/dep\nrequire (\n\t'a.com/x' v1.0.0\n\ta.com/y master\n)\n",
+            Err(
+                "go.mod:3:2: invalid quoted string: unquoted string cannot contain quote\n\
+                 go.mod:4:2: require a.com/y: version \"master\" invalid: must be of the form v1.2.3",
+            ),
+        ),
+        (
+            "module example.com/dep\nrequire 'a.com/x' v1.0.0\nignore 'y'\nrequire a.com/z/v2 v1.0.0\n",
+            Err(
+                "go.mod:2: invalid quoted string: unquoted string cannot contain quote\n\
+                 go.mod:3: invalid quoted string: unquoted string cannot contain quote\n\
+                 go.mod:4: require a.com/z/v2: version \"v1.0.0\" invalid: should be v2, not v1",
+            ),
+        ),
+        (
+            "module 'x'\nmodule example.com/dep\n",
+            Err(
+                "go.mod:1: invalid quoted string: unquoted string cannot contain quote\n\
+                 go.mod:2: repeated module statement",
+            ),
+        ),
+        (
+            "module example.com/dep\n  require a.com/x master\n",
+            Err(
+                "go.mod:2:3: require a.com/x: version \"master\" invalid: must be of the form v1.2.3",
+            ),
+        ),
+        (
+            "module example.com/dep\nignore (\n\t'y'\n)\n",
+            Err("go.mod:3:2: invalid quoted string: unquoted string cannot contain quote"),
+        ),
+        (
+            "module example.com/dep\nrequire (\n\t\"a\" \"b\" \"c\"\n)\n",
+            Err("go.mod:3:2: usage: require module/path v1.2.3"),
+        ),
+        // Blocks the lax parser skips, and a block opened on a line with more words.
+        (
+            "module example.com/dep\nrequire a.com/x (\n'q'\n)\n",
+            Ok(()),
+        ),
+        ("module example.com/dep\nretract (\n'q'\n)\n", Ok(())),
+        ("module example.com/dep\ngo (\n'q'\n)\n", Ok(())),
+        // Syntax errors are reported alone, whatever else is wrong.
+        (
+            "module example.com/dep\nrequire 'x' v1.0.0\nrequire \"y\n",
+            Err("go.mod:3:11: unexpected newline in string"),
+        ),
+        (
+            "module example.com/dep\nrequire a.com/x \"v1",
+            Err("go.mod:2:17: unexpected EOF in string"),
+        ),
+        (
+            "module example.com/dep\nrequire (\n\ta.com/x v1.0.0\n",
+            Err("go.mod:4: syntax error (unterminated block started at go.mod:2:1)"),
+        ),
+        (
+            "module example.com/dep\nrequire (\n) x\n",
+            Err("go.mod:3:4: syntax error (expected newline after closing paren)"),
+        ),
+        ("module example.com/dep\nrequire (\n) // c\n", Ok(())),
+        (
+            "module example.com/dep\n\u{0}\n",
+            Err("go.mod:2: unexpected input character '\\x00'"),
+        ),
+        // A backslash escapes a newline inside a quoted string: the string runs on (and then
+        // fails to unquote), and the lines after it keep their numbers.
+        (
+            "module example.com/dep\nreplace \"a\\\nb\" => c v1.0.0\n",
+            Ok(()),
+        ),
+        (
+            "module example.com/dep\nrequire \"a\\\nb\" v1.0.0\nrequire a.com/x master\n",
+            Err("go.mod:2: invalid quoted string: invalid syntax\n\
+                 go.mod:4: require a.com/x: version \"master\" invalid: must be of the form v1.2.3"),
+        ),
+    ];
+    for &(src, want) in files {
+        let got = parse_lax(src.as_bytes())
+            .map(|_| ())
+            .map_err(|e| e.to_string());
+        assert_eq!(got, want.map_err(str::to_string), "{src:?}");
+    }
+    // Bytes that are not UTF-8 read as U+FFFD, which is printable: an unknown verb here, as
+    // for the go command.
+    assert!(parse_lax(b"module example.com/dep\n\xff\xfe\n// \xff\n").is_ok());
 }
