@@ -206,6 +206,12 @@ async fn bad_input_gets_a_clear_4xx_and_the_server_keeps_serving(pool: sqlx::PgP
             .to_string();
         let body = resp.text().await.unwrap_or_default();
         assert_eq!(status, want, "{path}: {body}");
+        if path.starts_with("/ui/") {
+            // The pages answer people: an escaped HTML page with the one-line reason.
+            assert!(ct.starts_with("text/html"), "{path}: content-type {ct}");
+            assert!(body.contains("<h1>404 Not Found</h1>"), "{path}: {body}");
+            continue;
+        }
         assert!(ct.starts_with("text/plain"), "{path}: content-type {ct}");
         assert!(
             !body.trim().is_empty() && body.lines().count() == 1,
