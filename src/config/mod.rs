@@ -396,7 +396,7 @@ impl Settings {
             .set_default("blobs.redirect", false)?
             .set_default("blobs.redirect_ttl_secs", 300)?
             .set_default("ui.enabled", true)?
-            .set_default("ui.session_secs", 8 * 3600)?
+            .set_default("ui.session_secs", 28800)?
             .set_default("ui.session_idle_secs", 3600)?
             .set_default("ui.login_max_failures", 10)?
             .set_default("ui.login_window_secs", 900)?

@@ -53,16 +53,24 @@ async fn read(req: &HttpRequest, mut payload: Payload) -> Result<BytesMut, Error
 
 type Reading<T> = Pin<Box<dyn Future<Output = Result<T, Error>>>>;
 
+/// Reads the body within the bounds, then decodes it.
+fn extract<T: 'static>(
+    req: &HttpRequest,
+    payload: &mut Payload,
+    decode: fn(&[u8]) -> Result<T, Error>,
+) -> Reading<T> {
+    let req = req.clone();
+    let payload = payload.take();
+    Box::pin(async move { decode(&read(&req, payload).await?) })
+}
+
 impl<T: DeserializeOwned + 'static> FromRequest for BoundedForm<T> {
     type Error = Error;
     type Future = Reading<Self>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        let payload = payload.take();
-        Box::pin(async move {
-            let body = read(&req, payload).await?;
-            serde_urlencoded::from_bytes(&body)
+        extract(req, payload, |body| {
+            serde_urlencoded::from_bytes(body)
                 .map(BoundedForm)
                 .map_err(|_| Error::invalid("malformed form: a field is missing or not text"))
         })
@@ -74,11 +82,8 @@ impl<T: DeserializeOwned + 'static> FromRequest for BoundedJson<T> {
     type Future = Reading<Self>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        let payload = payload.take();
-        Box::pin(async move {
-            let body = read(&req, payload).await?;
-            serde_json::from_slice(&body)
+        extract(req, payload, |body| {
+            serde_json::from_slice(body)
                 .map(BoundedJson)
                 .map_err(|e| Error::invalid(format!("malformed JSON body: {e}")))
         })
