@@ -95,8 +95,9 @@ pub struct VersionPage<'a> {
 }
 
 impl VersionPage<'_> {
-    /// The page of a hidden version: its name and nothing of its content.
-    fn hidden(path: &ModulePath, version: &Version) -> Self {
+    /// The page of a version with its name and nothing of its content (all a hidden version's
+    /// page shows; the others fill the rest in).
+    fn named(path: &ModulePath, version: &Version) -> Self {
         Self {
             css: &CSS_PATH,
             query: "",
@@ -107,7 +108,7 @@ impl VersionPage<'_> {
             base: String::new(),
             time: String::new(),
             source: String::new(),
-            hidden: Some(String::new()),
+            hidden: None,
             zip_h1: String::new(),
             mod_h1: String::new(),
             zip_size: 0,
@@ -344,7 +345,7 @@ impl Pages {
             // and why only to administrators (it may have leaked a credential).
             return render(&VersionPage {
                 hidden: Some(if is_admin { reason } else { String::new() }),
-                ..VersionPage::hidden(path, version)
+                ..VersionPage::named(path, version)
             });
         }
         let prefix = format!("{path}@{version}/");
@@ -357,19 +358,12 @@ impl Pages {
             .map(info_when)
             .unwrap_or_default();
         render(&VersionPage {
-            css: &CSS_PATH,
-            query: "",
-            agora_version: VERSION,
-            version: version.to_string(),
-            path: path.to_string(),
-            module_href: module_href(path.as_str()),
             base: files_base(path.as_str(), version.as_str()),
             time,
             source: row
                 .as_ref()
                 .map(|r| crate::redact::redact(&r.source).into_owned())
                 .unwrap_or_default(),
-            hidden: None,
             zip_h1: stored.zip_h1,
             mod_h1: stored.mod_h1,
             zip_size: stored.zip.size,
@@ -380,6 +374,7 @@ impl Pages {
             files_total: usize::try_from(contents.total).unwrap_or(usize::MAX),
             files: contents.files.clone(),
             license: contents.license.clone(),
+            ..VersionPage::named(path, version)
         })
     }
 
