@@ -70,7 +70,9 @@ impl App {
         let upstream = crate::upstream::build::build(settings, route)?;
 
         let timeout = settings.upstream_timeout();
-        let sumdb_client = ProxyUpstream::client(timeout.min(Duration::from_secs(10)), timeout)?;
+        let trust = crate::upstream::trust::Trust::load(&settings.tls.ca_file)?;
+        let sumdb_client =
+            ProxyUpstream::client(&trust, timeout.min(Duration::from_secs(10)), timeout)?;
         let sumdb = Arc::new(SumdbProxy::new(
             settings,
             sumdb_client,

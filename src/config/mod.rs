@@ -294,6 +294,8 @@ pub struct TlsSettings {
     pub cert_file: String,
     /// PEM private key.
     pub key_file: String,
+    /// PEM certificate authorities trusted for outgoing TLS, besides the system's ("": none).
+    pub ca_file: String,
 }
 
 /// Client authentication.
@@ -385,6 +387,7 @@ impl Settings {
             .set_default("sumdb.private", "")?
             .set_default("tls.cert_file", "")?
             .set_default("tls.key_file", "")?
+            .set_default("tls.ca_file", "")?
             .set_default("auth.enabled", false)?
             .set_default("auth.open_paths", "/healthz,/readyz,/metrics")?
             .set_default("admin.enabled", true)?

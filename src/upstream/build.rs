@@ -13,6 +13,7 @@ use super::private::PrivatePatterns;
 use super::proxy::ProxyUpstream;
 use super::router::{Route, Router};
 use crate::config::Settings;
+use crate::upstream::trust::Trust;
 
 /// The chain of the `upstream` list, with `private` modules (and whatever `direct_route`
 /// picks) sent to the direct upstream instead. The direct upstream exists whenever the list
@@ -24,13 +25,14 @@ pub fn build(
     crate::install_crypto_provider();
     let list = &settings.upstream;
     let timeout = settings.upstream_timeout();
-    let client = ProxyUpstream::client(timeout.min(Duration::from_secs(10)), timeout)?;
+    let trust = Trust::load(&settings.tls.ca_file)?;
+    let client = ProxyUpstream::client(&trust, timeout.min(Duration::from_secs(10)), timeout)?;
     let private = settings.private.trim();
     let needs_direct = !private.is_empty()
         || direct_route.is_some()
         || list.entries.iter().any(|(e, _)| *e == Entry::Direct);
     let direct: Option<Arc<dyn Upstream>> = if needs_direct {
-        Some(Arc::new(direct(settings, timeout)?))
+        Some(Arc::new(direct(settings, timeout, trust)?))
     } else {
         None
     };
@@ -65,7 +67,7 @@ pub fn build(
 
 /// The upstream reading version control (`direct`), with its repository cache under
 /// `data_dir/git`.
-fn direct(settings: &Settings, timeout: Duration) -> anyhow::Result<DirectUpstream> {
+fn direct(settings: &Settings, timeout: Duration, trust: Trust) -> anyhow::Result<DirectUpstream> {
     let d = &settings.direct;
     let vcs = gomod::vcs::Govcs::parse(&d.vcs)
         .map_err(|e| anyhow::anyhow!("direct.vcs (AGORA_DIRECT__VCS): {e}"))?;
@@ -92,6 +94,7 @@ fn direct(settings: &Settings, timeout: Duration) -> anyhow::Result<DirectUpstre
             insecure: d.insecure.clone(),
             hosts: d.hosts.0.clone(),
         },
+        trust,
         proxy_timeout: timeout,
         temp_dir: settings.data_dir.join("tmp"),
     };

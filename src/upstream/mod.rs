@@ -6,6 +6,7 @@ pub mod direct;
 pub mod private;
 pub mod proxy;
 pub mod router;
+pub mod trust;
 
 use std::path::Path;
 

@@ -40,10 +40,12 @@ impl ProxyUpstream {
     /// A client suited to upstream proxies: pooled, no overall timeout (zips set their own
     /// silence limit), redirects followed as the go command does.
     pub fn client(
+        trust: &crate::upstream::trust::Trust,
         connect_timeout: Duration,
         read_timeout: Duration,
     ) -> Result<reqwest::Client, reqwest::Error> {
-        reqwest::Client::builder()
+        trust
+            .apply(reqwest::Client::builder())
             .connect_timeout(connect_timeout)
             .read_timeout(read_timeout)
             .redirect(reqwest::redirect::Policy::limited(10))

@@ -260,6 +260,7 @@ async fn direct_repository_cache_is_incremental_and_evicts_least_recently_used()
     let guard = std::sync::Arc::new(Guard {
         policy: NetPolicy::default(),
         timeout: Duration::from_secs(5),
+        trust: agora::upstream::trust::Trust::load("").expect("trust"),
     });
     // Room for one repository, not two.
     let limits = CacheLimits {

@@ -12,7 +12,8 @@ use crate::direct_hg::{
     GoDirect, Sums, assert_same_sums_through, free_port, get, json, meta_server,
 };
 use crate::fixture::{go_binary, run, write};
-use crate::helpers::{esc, pg_store, spawn_app_with};
+use crate::helpers::{esc, fresh_sqlite, pg_store, spawn_app_with};
+use crate::tls_relay::{TestCa, tls_front};
 
 pub fn fossil_binary() -> String {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/ensure-vcs.sh");
@@ -270,7 +271,48 @@ async fn direct_fossil_answers_match_the_go_command(pool: sqlx::PgPool) {
         );
     }
 
-    assert_same_sums_through(go, app.address.clone(), sums).await;
+    assert_same_sums_through(go.clone(), app.address.clone(), sums.clone()).await;
+
+    // The same repositories at `https://fossil.test`, whose certificate only a private CA
+    // vouches for: fossil goes through agora's intercepting egress proxy, which trusts that CA
+    // through `tls.ca_file`, and every answer is the same.
+    let ca = TestCa::new();
+    let front = tls_front(
+        "127.0.0.1",
+        std::net::SocketAddr::from(([127, 0, 0, 1], port)),
+        &ca,
+        &["fossil.test"],
+    )
+    .await;
+    let mut html = String::from("<html><head>");
+    for name in ["plain", "multi"] {
+        html.push_str(&format!(
+            "<meta name=\"go-import\" content=\"example.com/fossil/{name} fossil https://fossil.test:{front}/{name}\">"
+        ));
+    }
+    html.push_str("</head></html>");
+    let tls_meta = meta_server(html);
+    let tls_hosts = format!("example.com=127.0.0.1:{tls_meta},fossil.test=127.0.0.1:{front}");
+    let ca_file = ca.pem_file.display().to_string();
+    let tls_db = tmp.path().join("tls-db");
+    let tls_env = [
+        ("AGORA_DIRECT__HOSTS", tls_hosts.as_str()),
+        ("AGORA_DIRECT__INSECURE", "example.com"),
+        ("AGORA_DIRECT__ALLOWED_CIDRS", "127.0.0.0/8"),
+        ("AGORA_PRIVATE", "example.com/fossil"),
+        ("AGORA_TLS__CA_FILE", ca_file.as_str()),
+    ];
+    let tls_app = spawn_app_with(fresh_sqlite(&tls_db).await, "direct", &tls_env).await;
+    for (m, q, d) in &answers {
+        let e = esc(m);
+        let got = json(
+            &get(&tls_app, &format!("/{e}/@v/{q}.info"))
+                .await
+                .expect("query over https"),
+        );
+        assert_eq!(got["Version"], d["Version"], "{m}@{q} over https");
+    }
+    assert_same_sums_through(go, tls_app.address.clone(), sums).await;
 
     // Names and hashes only: nothing else is passed to fossil.
     for q in ["tip", "current", "2024-01-01", "abc", "nosuchbranch"] {

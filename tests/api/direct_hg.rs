@@ -305,6 +305,7 @@ pub fn meta_server(html: String) -> u16 {
 }
 
 /// The go command with `GOPROXY=direct`, finding `example.com` through the meta server.
+#[derive(Clone)]
 pub struct GoDirect {
     pub go: PathBuf,
     pub root: PathBuf,
@@ -342,7 +343,9 @@ pub type Sums = std::collections::BTreeMap<String, (serde_json::Value, serde_jso
 pub async fn assert_same_sums_through(go: GoDirect, proxy: String, sums: Sums) {
     let targets: Vec<String> = sums.keys().cloned().collect();
     let through = tokio::task::spawn_blocking(move || {
-        let modcache = go.root.join("modcache-agora");
+        // A module cache of its own for each proxy, so each is asked for every file.
+        let name: String = proxy.chars().filter(char::is_ascii_alphanumeric).collect();
+        let modcache = go.root.join(format!("modcache-{name}"));
         let mut args = vec!["mod", "download", "-json"];
         args.extend(targets.iter().map(String::as_str));
         go.cmd(&proxy, &modcache, &args)

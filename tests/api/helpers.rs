@@ -232,6 +232,23 @@ pub async fn sqlite_store(pool: sqlx::SqlitePool) -> Stores {
     )
 }
 
+/// A new, migrated SQLite database in the file `path`, for a second app in a test that has
+/// its database already.
+pub async fn fresh_sqlite(path: &std::path::Path) -> Stores {
+    let options = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true);
+    let pool = sqlx::sqlite::SqlitePoolOptions::new()
+        .connect_with(options)
+        .await
+        .expect("sqlite");
+    sqlx::migrate!("migrations/sqlite")
+        .run(&pool)
+        .await
+        .expect("migrations");
+    sqlite_store(pool).await
+}
+
 /// The `!`-escaped form of a module path or version, as the go command sends it.
 pub fn esc(s: &str) -> String {
     s.chars()

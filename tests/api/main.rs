@@ -32,6 +32,7 @@ mod sumdb;
 mod sumdb_server;
 mod sumdb_verify;
 mod telemetry;
+mod tls_relay;
 mod ui;
 mod ui_browser;
 mod ui_sessions;

@@ -9,6 +9,7 @@ use crate::direct_fixture::{Step, make_repo};
 use crate::fixture::{gitconfig_for, run, write};
 use crate::helpers::{TestApp, spawn_app_with, sqlite_store};
 use crate::scripted::{Act, Scripted, Tripwire};
+use crate::tls_relay::{TestCa, tls_front};
 
 const D1: &str = "2024-03-04T05:06:07Z";
 const SECRET: &str = "TOP-SECRET-internal-answer";
@@ -335,26 +336,43 @@ async fn hg_follows_no_redirect_to_an_address_the_guard_refuses(pool: sqlx::Sqli
 /// Asks for the `modules` of an attacker's server at 127.0.0.2 (allowed) answering `routes`
 /// (redirects inside), each found through a go-import tag naming `vcs`: every one is not found,
 /// echoes nothing, and was asked for. The modules are private: svn and fossil are for private
-/// modules only by default.
-async fn redirected(pool: sqlx::SqlitePool, vcs: &str, routes: Vec<(&str, Act)>, modules: &[&str]) {
+/// modules only by default. With `tls`, the server is `https://evil.test`, its certificate
+/// signed by a private CA that agora trusts through `tls.ca_file`.
+async fn redirected(
+    pool: sqlx::SqlitePool,
+    vcs: &str,
+    routes: Vec<(&str, Act)>,
+    modules: &[&str],
+    tls: bool,
+) {
     crate::direct_hg::hg_binary();
     let evil = Scripted::start("127.0.0.2", routes);
+    let ca = TestCa::new();
+    let base = if tls {
+        let port = tls_front("127.0.0.2", evil.addr, &ca, &["evil.test"]).await;
+        format!("https://evil.test:{port}")
+    } else {
+        format!("http://127.0.0.2:{}", evil.port())
+    };
     let mut html = String::from("<html><head>");
     for m in modules {
         html.push_str(&format!(
-            "<meta name=\"go-import\" content=\"evil.test/{m} {vcs} http://127.0.0.2:{}/{m}\">",
-            evil.port()
+            "<meta name=\"go-import\" content=\"evil.test/{m} {vcs} {base}/{m}\">"
         ));
     }
     html.push_str("</head></html>");
     let pages = Scripted::start("127.0.0.2", vec![("/", Act::html(&html))]);
     let tmp = tempfile::tempdir().expect("tempdir");
     write(tmp.path(), "gitconfig", b"").expect("gitconfig");
+    let ca_file = ca.pem_file.display().to_string();
     let app = direct_app_with(
         pool,
         &pages,
         &tmp.path().join("gitconfig"),
-        &[("AGORA_PRIVATE", "evil.test")],
+        &[
+            ("AGORA_PRIVATE", "evil.test"),
+            ("AGORA_TLS__CA_FILE", &ca_file),
+        ],
     )
     .await;
     for m in modules {
@@ -363,7 +381,7 @@ async fn redirected(pool: sqlx::SqlitePool, vcs: &str, routes: Vec<(&str, Act)>,
         no_secret(&body);
         assert!(
             evil.hits().iter().any(|h| h.starts_with(&format!("/{m}"))),
-            "{vcs} never asked for {m}: {:?}",
+            "{vcs} never asked for {m} over {base}: {:?}",
             evil.hits()
         );
     }
@@ -373,6 +391,18 @@ async fn redirected(pool: sqlx::SqlitePool, vcs: &str, routes: Vec<(&str, Act)>,
 async fn svn_follows_no_redirect_to_an_address_the_guard_refuses(pool: sqlx::SqlitePool) {
     // svn follows a permanent move by itself, to any scheme (svn://, file://): it reaches
     // http(s) only through agora's egress proxy, which checks every host and refuses redirects.
+    svn_redirected(pool, false).await;
+}
+
+#[sqlx::test(migrations = "migrations/sqlite")]
+async fn svn_over_https_follows_no_redirect_to_an_address_the_guard_refuses(
+    pool: sqlx::SqlitePool,
+) {
+    // Inside a TLS tunnel the proxy would not see the move: it intercepts https for svn.
+    svn_redirected(pool, true).await;
+}
+
+async fn svn_redirected(pool: sqlx::SqlitePool, tls: bool) {
     let inside = internal();
     let trip = Tripwire::start("127.0.0.3", 0).expect("tripwire");
     redirected(
@@ -383,6 +413,7 @@ async fn svn_follows_no_redirect_to_an_address_the_guard_refuses(pool: sqlx::Sql
             ("/svn", Act::Moved(format!("svn://{}/stolen", trip.addr))),
         ],
         &["http", "svn"],
+        tls,
     )
     .await;
     assert!(
@@ -397,6 +428,18 @@ async fn svn_follows_no_redirect_to_an_address_the_guard_refuses(pool: sqlx::Sql
 async fn fossil_follows_no_redirect_to_an_address_the_guard_refuses(pool: sqlx::SqlitePool) {
     // fossil follows redirects by itself, and connects to their targets directly even when it
     // was given a proxy: agora's egress proxy refuses every redirect answer it forwards.
+    fossil_redirected(pool, false).await;
+}
+
+#[sqlx::test(migrations = "migrations/sqlite")]
+async fn fossil_over_https_follows_no_redirect_to_an_address_the_guard_refuses(
+    pool: sqlx::SqlitePool,
+) {
+    // Inside a TLS tunnel the proxy would not see the redirect: it intercepts https for fossil.
+    fossil_redirected(pool, true).await;
+}
+
+async fn fossil_redirected(pool: sqlx::SqlitePool, tls: bool) {
     let inside = internal();
     redirected(
         pool,
@@ -406,6 +449,7 @@ async fn fossil_follows_no_redirect_to_an_address_the_guard_refuses(pool: sqlx::
             ("/found", Act::Redirect(format!("{}/stolen", inside.url()))),
         ],
         &["moved", "found"],
+        tls,
     )
     .await;
     assert!(

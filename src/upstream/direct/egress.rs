@@ -9,70 +9,136 @@
 //!
 //! hg sends every redirect's request through the proxy again, so its proxy lets redirects
 //! through. svn and fossil do not (svn follows a move to any scheme, `svn://` or `file://`;
-//! fossil connects to a redirect's target directly): their proxy answers a forwarded redirect
-//! with an error instead, so they never learn where it pointed.
+//! fossil connects to a redirect's target directly): their proxy answers a redirect with an
+//! error instead, so they never learn where it pointed. To see an https answer at all, their
+//! proxy intercepts the TLS ([`Interceptor`]): the tool trusts a certificate authority of this
+//! process only, and agora makes the TLS connection to the host itself.
 
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 use super::guard::Guard;
+use super::intercept::Interceptor;
 
 /// Largest request head read from a tool.
 const MAX_HEAD: usize = 16 * 1024;
 
-/// The two listeners: https only, and https plus plain http.
+/// The listeners: https only, https plus plain http, and (intercepting only) plain http sent
+/// on over TLS.
 pub struct Egress {
     secure: SocketAddr,
     insecure: SocketAddr,
+    upgrade: Option<SocketAddr>,
+    inspect: Option<Arc<Interceptor>>,
 }
 
 /// What a listener passes on.
 #[derive(Debug, Clone, Copy)]
 struct Rules {
-    plain_http: bool,
+    /// How an absolute-form `GET http://…` request is passed on, if at all.
+    forward: Forward,
     /// Whether a forwarded answer may be a redirect (the tool proxies its target again).
     redirects: bool,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Forward {
+    Refused,
+    Plain,
+    /// Over TLS to the host: the tool was given `http://host:port` for `https://host:port`.
+    OverTls,
+}
+
 impl Egress {
-    /// Binds both listeners on loopback and serves them on the current runtime. `redirects`:
-    /// whether forwarded redirects reach the tool (only for a tool that proxies their targets
-    /// too).
-    pub async fn start(guard: Arc<Guard>, redirects: bool) -> std::io::Result<Self> {
+    /// Binds the listeners on loopback and serves them on the current runtime.
+    ///
+    /// Without `inspect`, https is tunnelled and forwarded redirects reach the tool: only for a
+    /// tool that proxies their targets too (hg). With it, https is intercepted and every answer
+    /// inspected: a redirect is answered with an error (svn, fossil). A tool then either trusts
+    /// [`Egress::ca_file`] or sends its https requests as plain http to [`Egress::upgrading`].
+    pub async fn start(guard: Arc<Guard>, inspect: Option<Interceptor>) -> std::io::Result<Self> {
         let secure = TcpListener::bind("127.0.0.1:0").await?;
         let insecure = TcpListener::bind("127.0.0.1:0").await?;
+        let inspect = inspect.map(Arc::new);
+        let upgrade = match inspect {
+            Some(_) => Some(TcpListener::bind("127.0.0.1:0").await?),
+            None => None,
+        };
         let addrs = Self {
             secure: secure.local_addr()?,
             insecure: insecure.local_addr()?,
+            upgrade: upgrade.as_ref().map(TcpListener::local_addr).transpose()?,
+            inspect: inspect.clone(),
         };
-        let rules = |plain_http| Rules {
-            plain_http,
-            redirects,
+        let rules = |forward| Rules {
+            forward,
+            redirects: inspect.is_none(),
         };
-        tokio::spawn(serve(secure, guard.clone(), rules(false)));
-        tokio::spawn(serve(insecure, guard, rules(true)));
+        tokio::spawn(serve(
+            secure,
+            guard.clone(),
+            rules(Forward::Refused),
+            inspect.clone(),
+        ));
+        if let Some(upgrade) = upgrade {
+            tokio::spawn(serve(
+                upgrade,
+                guard.clone(),
+                rules(Forward::OverTls),
+                inspect.clone(),
+            ));
+        }
+        tokio::spawn(serve(
+            insecure,
+            guard,
+            rules(Forward::Plain),
+            inspect.clone(),
+        ));
         Ok(addrs)
+    }
+
+    /// An intercepting proxy (for svn and fossil), trusting what the guard's settings trust.
+    pub async fn inspecting(guard: Arc<Guard>) -> std::io::Result<Self> {
+        let inspect = Interceptor::new(&guard.trust).map_err(std::io::Error::other)?;
+        Self::start(guard, Some(inspect)).await
     }
 
     /// The proxy a tool uses for a module (`insecure`: plain http allowed).
     pub fn addr(&self, insecure: bool) -> SocketAddr {
         if insecure { self.insecure } else { self.secure }
     }
+
+    /// The listener of an intercepting proxy that sends plain-http requests on over TLS.
+    pub fn upgrading(&self) -> Option<SocketAddr> {
+        self.upgrade
+    }
+
+    /// The authority an intercepting proxy's tools must trust.
+    pub fn ca_file(&self) -> Option<&Path> {
+        self.inspect.as_deref().map(Interceptor::ca_file)
+    }
 }
 
-async fn serve(listener: TcpListener, guard: Arc<Guard>, rules: Rules) {
+async fn serve(
+    listener: TcpListener,
+    guard: Arc<Guard>,
+    rules: Rules,
+    inspect: Option<Arc<Interceptor>>,
+) {
     loop {
         let Ok((conn, _)) = listener.accept().await else {
             tokio::time::sleep(Duration::from_millis(50)).await;
             continue;
         };
         let guard = guard.clone();
+        let inspect = inspect.clone();
         tokio::spawn(async move {
-            if let Err(reason) = handle(conn, &guard, rules).await {
+            if let Err(reason) = handle(conn, &guard, rules, inspect.as_deref()).await {
                 tracing::info!(%reason, "egress proxy refused a connection");
             }
         });
@@ -105,7 +171,7 @@ pub fn parse_target(line: &str) -> Result<(String, Target), String> {
         return Err(format!("malformed request line {line:?}"));
     }
     if method == "CONNECT" {
-        let (host, port) = split_host_port(target, None)?;
+        let (host, port) = split_host_port(connect_authority(target), None)?;
         return Ok((method.to_string(), Target::Tunnel { host, port }));
     }
     let rest = target
@@ -129,6 +195,21 @@ pub fn parse_target(line: &str) -> Result<(String, Target), String> {
     ))
 }
 
+/// A CONNECT target as fossil (2.21) writes it for a URL with a port, `host:8443:8443`: the
+/// port once. Anything else is as it was.
+fn connect_authority(target: &str) -> &str {
+    if let Some((rest, port)) = target.rsplit_once(':')
+        && let Some((host, again)) = rest.rsplit_once(':')
+        && again == port
+        && !host.contains(':')
+        && !port.is_empty()
+        && port.bytes().all(|b| b.is_ascii_digit())
+    {
+        return &target[..host.len() + 1 + port.len()];
+    }
+    target
+}
+
 fn split_host_port(authority: &str, default: Option<u16>) -> Result<(String, u16), String> {
     let (host, port) = match authority.rsplit_once(':') {
         Some((h, p)) if !h.ends_with(']') || h.starts_with('[') => match p.parse::<u16>() {
@@ -139,7 +220,17 @@ fn split_host_port(authority: &str, default: Option<u16>) -> Result<(String, u16
         _ => (authority, default),
     };
     let port = port.ok_or_else(|| format!("no port in {authority:?}"))?;
-    let host = host.trim_start_matches('[').trim_end_matches(']');
+    // A bracketed host is an IPv6 address; any other host has no colon or bracket.
+    let host = match host.strip_prefix('[') {
+        Some(inner) => inner
+            .strip_suffix(']')
+            .filter(|h| h.parse::<std::net::Ipv6Addr>().is_ok())
+            .ok_or_else(|| format!("bad host in {authority:?}"))?,
+        None if host.contains([':', '[', ']']) => {
+            return Err(format!("bad host in {authority:?}"));
+        }
+        None => host,
+    };
     if host.is_empty() || host.contains(['/', ' ', '@']) {
         return Err(format!("bad host in {authority:?}"));
     }
@@ -161,11 +252,15 @@ async fn refuse<W: AsyncWrite + Unpin>(
     Err(reason)
 }
 
-async fn handle(mut conn: TcpStream, guard: &Guard, rules: Rules) -> Result<(), String> {
+/// Reads a request head (up to the blank line) from `conn`: the head and any bytes after it.
+async fn read_head<R: AsyncRead + Unpin>(
+    conn: &mut R,
+    timeout: Duration,
+) -> Result<(Vec<u8>, usize), String> {
     let mut head = Vec::with_capacity(1024);
     let mut buf = [0u8; 4096];
-    let end = loop {
-        let n = tokio::time::timeout(guard.timeout, conn.read(&mut buf))
+    loop {
+        let n = tokio::time::timeout(timeout, conn.read(&mut buf))
             .await
             .map_err(|_| "request head timed out".to_string())?
             .map_err(|e| e.to_string())?;
@@ -174,12 +269,21 @@ async fn handle(mut conn: TcpStream, guard: &Guard, rules: Rules) -> Result<(), 
         }
         head.extend_from_slice(&buf[..n]);
         if let Some(i) = head.windows(4).position(|w| w == b"\r\n\r\n") {
-            break i + 4;
+            return Ok((head, i + 4));
         }
         if head.len() > MAX_HEAD {
             return Err("request head too large".into());
         }
-    };
+    }
+}
+
+async fn handle(
+    mut conn: TcpStream,
+    guard: &Guard,
+    rules: Rules,
+    intercept: Option<&Interceptor>,
+) -> Result<(), String> {
+    let (head, end) = read_head(&mut conn, guard.timeout).await?;
     let text = String::from_utf8_lossy(&head[..end]).into_owned();
     let mut lines = text.split("\r\n");
     let first = lines.next().unwrap_or_default();
@@ -190,7 +294,7 @@ async fn handle(mut conn: TcpStream, guard: &Guard, rules: Rules) -> Result<(), 
     let (host, port) = match &target {
         Target::Tunnel { host, port } | Target::Forward { host, port, .. } => (host.clone(), *port),
     };
-    if matches!(target, Target::Forward { .. }) && !rules.plain_http {
+    if matches!(target, Target::Forward { .. }) && rules.forward == Forward::Refused {
         return refuse(
             &mut conn,
             "403 Forbidden",
@@ -216,8 +320,59 @@ async fn handle(mut conn: TcpStream, guard: &Guard, rules: Rules) -> Result<(), 
                 return refuse(&mut conn, "504 Gateway Timeout", format!("{host}:{port}")).await;
             }
         };
-    match target {
-        Target::Tunnel { .. } => {
+    let exchange = Exchange {
+        host: &host,
+        port,
+        timeout: guard.timeout,
+        redirects: rules.redirects,
+    };
+    match (target, intercept) {
+        (Target::Forward { path, .. }, Some(tls)) if rules.forward == Forward::OverTls => {
+            let upstream = match tls.connect(&host, upstream).await {
+                Ok(u) => u,
+                Err(e) => return refuse(&mut conn, "502 Bad Gateway", e).await,
+            };
+            exchange
+                .forward(conn, &head[end..], &method, &path, lines, upstream)
+                .await
+        }
+        (Target::Forward { path, .. }, _) => {
+            exchange
+                .forward(conn, &head[end..], &method, &path, lines, upstream)
+                .await
+        }
+        (Target::Tunnel { .. }, Some(tls)) => {
+            // The tool waits for this answer before its TLS handshake, so nothing it sent is
+            // lost; bytes sent early would be a client that does not speak CONNECT.
+            if end != head.len() {
+                return refuse(
+                    &mut conn,
+                    "400 Bad Request",
+                    "bytes before the tunnel".into(),
+                )
+                .await;
+            }
+            conn.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                .await
+                .map_err(|e| e.to_string())?;
+            let mut tool = tls.accept(&host, conn).await?;
+            let upstream = match tls.connect(&host, upstream).await {
+                Ok(u) => u,
+                Err(e) => return refuse(&mut tool, "502 Bad Gateway", e).await,
+            };
+            let (head, end) = read_head(&mut tool, guard.timeout).await?;
+            let text = String::from_utf8_lossy(&head[..end]).into_owned();
+            let mut lines = text.split("\r\n");
+            let first = lines.next().unwrap_or_default();
+            let (method, path) = match parse_origin_form(first) {
+                Ok(t) => t,
+                Err(e) => return refuse(&mut tool, "400 Bad Request", e).await,
+            };
+            exchange
+                .forward(tool, &head[end..], &method, &path, lines, upstream)
+                .await
+        }
+        (Target::Tunnel { .. }, None) => {
             conn.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
                 .await
                 .map_err(|e| e.to_string())?;
@@ -226,37 +381,80 @@ async fn handle(mut conn: TcpStream, guard: &Guard, rules: Rules) -> Result<(), 
                 .write_all(&head[end..])
                 .await
                 .map_err(|e| e.to_string())?;
-        }
-        Target::Forward { path, .. } => {
-            let mut out = format!("{method} {path} HTTP/1.1\r\n");
-            for l in lines.filter(|l| !l.is_empty()) {
-                let name = l.split(':').next().unwrap_or_default().to_ascii_lowercase();
-                if name.starts_with("proxy-") || name == "connection" || name == "keep-alive" {
-                    continue;
-                }
-                out.push_str(l);
-                out.push_str("\r\n");
-            }
-            out.push_str("Connection: close\r\n\r\n");
-            upstream
-                .write_all(out.as_bytes())
+            tokio::io::copy_bidirectional(&mut conn, &mut upstream)
                 .await
-                .map_err(|e| e.to_string())?;
-            upstream
-                .write_all(&head[end..])
-                .await
-                .map_err(|e| e.to_string())?;
-            if !rules.redirects {
-                return answer_without_redirects(conn, upstream, guard.timeout, &host, port).await;
-            }
+                .map(|_| ())
+                .map_err(|e| e.to_string())
         }
     }
-    tokio::io::copy_bidirectional(&mut conn, &mut upstream)
-        .await
-        .map(|_| ())
-        .map_err(|e| e.to_string())
 }
 
+/// A request line inside an intercepted tunnel (`GET /path HTTP/1.1`): its method and path.
+fn parse_origin_form(line: &str) -> Result<(String, String), String> {
+    let mut f = line.split(' ');
+    match (f.next(), f.next(), f.next(), f.next()) {
+        (Some(method), Some(path), Some(version), None)
+            if !method.is_empty()
+                && method.bytes().all(|b| b.is_ascii_uppercase())
+                && path.starts_with('/')
+                && version.starts_with("HTTP/1.") =>
+        {
+            Ok((method.to_string(), path.to_string()))
+        }
+        _ => Err(format!("malformed request line {line:?}")),
+    }
+}
+
+/// One request passed on to a host at a checked address, and its answer passed back.
+struct Exchange<'a> {
+    host: &'a str,
+    port: u16,
+    timeout: Duration,
+    /// Whether a redirect answer may reach the tool.
+    redirects: bool,
+}
+
+impl Exchange<'_> {
+    /// Sends the request (its head rewritten for the host: hop-by-hop and proxy headers dropped,
+    /// `Connection: close`), then the body as the tool sends it, and passes the answer back.
+    async fn forward<'l, T, U>(
+        &self,
+        tool: T,
+        early: &[u8],
+        method: &str,
+        path: &str,
+        lines: impl Iterator<Item = &'l str>,
+        mut upstream: U,
+    ) -> Result<(), String>
+    where
+        T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+        U: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let mut out = format!("{method} {path} HTTP/1.1\r\n");
+        for l in lines.filter(|l| !l.is_empty()) {
+            let name = l.split(':').next().unwrap_or_default().to_ascii_lowercase();
+            if name.starts_with("proxy-") || name == "connection" || name == "keep-alive" {
+                continue;
+            }
+            out.push_str(l);
+            out.push_str("\r\n");
+        }
+        out.push_str("Connection: close\r\n\r\n");
+        upstream
+            .write_all(out.as_bytes())
+            .await
+            .map_err(|e| e.to_string())?;
+        upstream.write_all(early).await.map_err(|e| e.to_string())?;
+        if self.redirects {
+            let (mut tool, mut upstream) = (tool, upstream);
+            return tokio::io::copy_bidirectional(&mut tool, &mut upstream)
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string());
+        }
+        self.answer_without_redirects(tool, upstream).await
+    }
+}
 /// A response head's status code (`HTTP/1.1 301 Moved Permanently`).
 fn status_of(head: &[u8]) -> Option<u16> {
     let line = head.split(|&b| b == b'\r' || b == b'\n').next()?;
@@ -277,85 +475,109 @@ fn passes(status: u16) -> bool {
         && (!(300..400).contains(&status) || status == 304)
 }
 
-/// Passes the upstream's answer on unless it is a redirect, which is answered with an error
-/// instead (its target is never told to the tool). The tool's request body keeps flowing
-/// meanwhile; interim answers (`100 Continue`) pass, each checked the same way.
-async fn answer_without_redirects(
-    conn: TcpStream,
-    upstream: TcpStream,
-    timeout: std::time::Duration,
-    host: &str,
-    port: u16,
-) -> Result<(), String> {
-    let (mut from_tool, mut to_tool) = conn.into_split();
-    let (mut from_up, mut to_up) = upstream.into_split();
-    let body = tokio::spawn(async move {
-        let _ = tokio::io::copy(&mut from_tool, &mut to_up).await;
-        let _ = to_up.shutdown().await;
-    });
-    let result = async {
-        let mut buf = [0u8; 4096];
-        let mut pending = Vec::new();
-        loop {
-            let end = loop {
-                if let Some(i) = pending.windows(4).position(|w| w == b"\r\n\r\n") {
-                    break i + 4;
-                }
-                if pending.len() > MAX_HEAD {
-                    return refuse(
-                        &mut to_tool,
-                        "502 Bad Gateway",
-                        format!("{host}:{port}: answer head too large"),
-                    )
-                    .await;
-                }
-                let n = match tokio::time::timeout(timeout, from_up.read(&mut buf)).await {
-                    Ok(Ok(n)) => n,
-                    Ok(Err(e)) => return Err(format!("{host}:{port}: {e}")),
-                    Err(_) => {
+impl Exchange<'_> {
+    /// Passes the upstream's answer on unless it is a redirect, which is answered with an error
+    /// instead (its target is never told to the tool). The tool's request body keeps flowing
+    /// meanwhile; interim answers (`100 Continue`) pass, each checked the same way. The final
+    /// answer says `Connection: close`, as it is: the tool must not send another request here.
+    async fn answer_without_redirects<T, U>(&self, tool: T, upstream: U) -> Result<(), String>
+    where
+        T: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+        U: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let (host, port, timeout) = (self.host, self.port, self.timeout);
+        let (mut from_tool, mut to_tool) = tokio::io::split(tool);
+        let (mut from_up, mut to_up) = tokio::io::split(upstream);
+        let body = tokio::spawn(async move {
+            let _ = tokio::io::copy(&mut from_tool, &mut to_up).await;
+            let _ = to_up.shutdown().await;
+        });
+        let result = async {
+            let mut buf = [0u8; 4096];
+            let mut pending = Vec::new();
+            loop {
+                let end = loop {
+                    if let Some(i) = pending.windows(4).position(|w| w == b"\r\n\r\n") {
+                        break i + 4;
+                    }
+                    if pending.len() > MAX_HEAD {
                         return refuse(
                             &mut to_tool,
-                            "504 Gateway Timeout",
-                            format!("{host}:{port}"),
+                            "502 Bad Gateway",
+                            format!("{host}:{port}: answer head too large"),
                         )
                         .await;
                     }
+                    let n = match tokio::time::timeout(timeout, from_up.read(&mut buf)).await {
+                        Ok(Ok(n)) => n,
+                        Ok(Err(e)) => return Err(format!("{host}:{port}: {e}")),
+                        Err(_) => {
+                            return refuse(
+                                &mut to_tool,
+                                "504 Gateway Timeout",
+                                format!("{host}:{port}"),
+                            )
+                            .await;
+                        }
+                    };
+                    if n == 0 {
+                        return Err(format!("{host}:{port} closed without an answer"));
+                    }
+                    pending.extend_from_slice(&buf[..n]);
                 };
-                if n == 0 {
-                    return Err(format!("{host}:{port} closed without an answer"));
+                let status = status_of(&pending[..end]).unwrap_or(0);
+                if !passes(status) {
+                    return refuse(
+                        &mut to_tool,
+                        "502 Bad Gateway",
+                        format!("{host}:{port} answered {status}: redirects are not followed"),
+                    )
+                    .await;
                 }
-                pending.extend_from_slice(&buf[..n]);
-            };
-            let status = status_of(&pending[..end]).unwrap_or(0);
-            if !passes(status) {
-                return refuse(
-                    &mut to_tool,
-                    "502 Bad Gateway",
-                    format!("{host}:{port} answered {status}: redirects are not followed"),
-                )
-                .await;
+                let head = if status >= 200 {
+                    closing(&pending[..end])
+                } else {
+                    pending[..end].to_vec()
+                };
+                to_tool.write_all(&head).await.map_err(|e| e.to_string())?;
+                pending.drain(..end);
+                if status >= 200 {
+                    break;
+                }
             }
             to_tool
-                .write_all(&pending[..end])
+                .write_all(&pending)
                 .await
                 .map_err(|e| e.to_string())?;
-            pending.drain(..end);
-            if status >= 200 {
-                break;
-            }
+            tokio::io::copy(&mut from_up, &mut to_tool)
+                .await
+                .map_err(|e| e.to_string())?;
+            to_tool.shutdown().await.map_err(|e| e.to_string())
         }
-        to_tool
-            .write_all(&pending)
-            .await
-            .map_err(|e| e.to_string())?;
-        tokio::io::copy(&mut from_up, &mut to_tool)
-            .await
-            .map_err(|e| e.to_string())?;
-        to_tool.shutdown().await.map_err(|e| e.to_string())
+        .await;
+        body.abort();
+        result
     }
-    .await;
-    body.abort();
-    result
+}
+
+/// A final answer's head with its connection headers replaced by `Connection: close`.
+fn closing(head: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8_lossy(head);
+    let mut out = String::with_capacity(head.len() + 20);
+    for (i, line) in text.split("\r\n").filter(|l| !l.is_empty()).enumerate() {
+        let name = line
+            .split(':')
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        if i > 0 && (name == "connection" || name == "keep-alive") {
+            continue;
+        }
+        out.push_str(line);
+        out.push_str("\r\n");
+    }
+    out.push_str("Connection: close\r\n\r\n");
+    out.into_bytes()
 }
 
 #[cfg(test)]
@@ -390,6 +612,12 @@ mod tests {
                 tunnel("example.com", 443),
             ),
             ("CONNECT [::1]:8443 HTTP/1.1", tunnel("::1", 8443)),
+            (
+                "CONNECT fossil.test:8443:8443 HTTP/1.1",
+                tunnel("fossil.test", 8443),
+            ),
+            ("CONNECT fossil.test:8443:443 HTTP/1.1", Err(())),
+            ("CONNECT [::1]:8443:8443 HTTP/1.1", Err(())),
             (
                 "GET http://example.com/r?cmd=capabilities HTTP/1.1",
                 forward("GET", "example.com", 80, "/r?cmd=capabilities"),

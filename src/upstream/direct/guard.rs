@@ -11,6 +11,7 @@ use super::cache::RepoError;
 use super::confine::RemoteGuard;
 use crate::config::net::Cidr;
 use crate::upstream::UpstreamError;
+use crate::upstream::trust::Trust;
 
 /// Addresses that are not the public internet: loopback, private, link-local, shared, unique
 /// local, multicast, unspecified, documentation and other reserved ranges.
@@ -74,6 +75,8 @@ impl NetPolicy {
 pub struct Guard {
     pub policy: NetPolicy,
     pub timeout: Duration,
+    /// The authorities its TLS connections trust.
+    pub trust: Trust,
 }
 
 impl Guard {
@@ -259,7 +262,8 @@ impl Guard {
         let addrs = self
             .addresses(&host, url.port_or_known_default().unwrap_or(443))
             .await?;
-        reqwest::Client::builder()
+        self.trust
+            .apply(reqwest::Client::builder())
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(self.timeout.min(Duration::from_secs(10)))
             .read_timeout(self.timeout)
@@ -327,6 +331,7 @@ mod tests {
                 ..Default::default()
             },
             timeout: Duration::from_secs(1),
+            trust: Trust::load("").unwrap(),
         };
         assert_eq!(
             d.confine("https://ok.test/r", false).await.unwrap(),

@@ -19,6 +19,7 @@ pub mod egress;
 pub mod git;
 pub mod guard;
 pub mod host;
+pub mod intercept;
 pub mod refs;
 pub mod repo;
 pub mod resolve;
@@ -31,6 +32,7 @@ use async_trait::async_trait;
 
 use super::proxy::ProxyUpstream;
 use super::{Info, Upstream, UpstreamError, ZipDownload};
+use crate::upstream::trust::Trust;
 use cache::{CacheLimits, RepoCache, RepoError};
 use git::{Git, GitError, GitOptions, Tool};
 use gomod::coderepo::Layout;
@@ -65,6 +67,8 @@ pub struct DirectOptions {
     /// How long a repository's refs are trusted before the next `ls-remote`.
     pub refresh: Duration,
     pub net: NetPolicy,
+    /// The authorities TLS connections trust.
+    pub trust: Trust,
     /// Timeout of discovery and of `mod` meta tags' proxies.
     pub proxy_timeout: Duration,
     /// Temporary files (git archives).
@@ -131,6 +135,7 @@ impl DirectUpstream {
         let guard = Arc::new(Guard {
             policy: options.net,
             timeout: options.proxy_timeout,
+            trust: options.trust,
         });
         let hg = Arc::new(HgHost::new(git.other(Tool::Hg, options.hg), guard.clone()));
         let svn = Arc::new(SvnHost::new(

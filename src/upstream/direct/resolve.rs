@@ -67,7 +67,10 @@ impl Discovery {
             {
                 let _ = request_url.set_port(Some(pinned.port()));
             }
-            let client = reqwest::Client::builder()
+            let client = self
+                .guard
+                .trust
+                .apply(reqwest::Client::builder())
                 .redirect(reqwest::redirect::Policy::none())
                 .timeout(self.timeout)
                 .resolve_to_addrs(&host, &addrs)

@@ -53,6 +53,19 @@ pub fn parse_info(out: &str) -> Option<Commit> {
     })
 }
 
+/// `https://host[:port]/…` as `http://host:port/…` (the port always named, 443 by default),
+/// for the egress listener that sends plain http on over TLS; `None` for any other URL.
+pub fn upgraded(url: &str) -> Option<String> {
+    let mut u = url::Url::parse(url).ok()?;
+    if u.scheme() != "https" {
+        return None;
+    }
+    let port = u.port_or_known_default()?;
+    u.set_scheme("http").ok()?;
+    u.set_port(Some(port)).ok()?;
+    Some(u.to_string())
+}
+
 impl FossilHost {
     pub fn new(fossil: Git, guard: Arc<Guard>) -> Self {
         Self {
@@ -94,6 +107,10 @@ impl Mirror for FossilHost {
     /// wins over any proxy setting), which checks the host and connects to the checked
     /// addresses. fossil follows a redirect by itself and connects to its target directly,
     /// never through the proxy again, so this proxy answers a redirect with an error instead.
+    /// To let that proxy see https answers, fossil is given `http://host:port` for
+    /// `https://host:port` and a proxy listener that speaks TLS to the host ([`upgraded`]):
+    /// fossil's own TLS through a proxy is unusable (2.21 names the port twice in CONNECT and
+    /// puts it in the server name).
     /// Over ssh the host is checked, then resolved again by ssh.
     async fn confine(
         &self,
@@ -109,13 +126,14 @@ impl Mirror for FossilHost {
         }
         let egress = self
             .egress
-            .get_or_try_init(|| Egress::start(self.guard.clone(), false))
+            .get_or_try_init(|| Egress::inspecting(self.guard.clone()))
             .await
             .map_err(|e| RepoError::Io(format!("egress proxy: {e}")))?;
-        Ok(vec![
-            "--proxy".to_string(),
-            format!("http://{}", egress.addr(insecure)),
-        ])
+        let proxy = match egress.upgrading() {
+            Some(tls) if upgraded(url).is_some() => tls,
+            _ => egress.addr(insecure),
+        };
+        Ok(vec!["--proxy".to_string(), format!("http://{proxy}")])
     }
 
     /// The clone is made by the first sync.
@@ -142,8 +160,13 @@ impl Mirror for FossilHost {
             vec!["clone"]
         };
         args.extend(net.iter().map(String::as_str));
+        // Through the proxy, https is sent as http that the proxy sends on over TLS.
+        let sent = match upgraded(url) {
+            Some(u) if !net.is_empty() => u,
+            _ => url.to_string(),
+        };
         if !cloned {
-            args.extend(["--", url, CLONE]);
+            args.extend(["--", sent.as_str(), CLONE]);
         }
         let out = self
             .fossil
@@ -276,6 +299,25 @@ impl Host for FossilHost {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn urls_sent_through_the_upgrading_proxy() {
+        let cases = [
+            ("https://f.test/r", Some("http://f.test:443/r")),
+            (
+                "https://f.test:8443/a/b?x=1",
+                Some("http://f.test:8443/a/b?x=1"),
+            ),
+            ("HTTPS://F.test/r", Some("http://f.test:443/r")),
+            ("https://[::1]:9/r", Some("http://[::1]:9/r")),
+            ("http://f.test/r", None),
+            ("ssh://f.test/r", None),
+            ("not a url", None),
+        ];
+        for (url, want) in cases {
+            assert_eq!(upgraded(url).as_deref(), want, "{url}");
+        }
+    }
 
     #[test]
     fn info_answers() {

@@ -94,7 +94,7 @@ impl Mirror for HgHost {
         let egress = self
             .egress
             // hg sends a redirect's request through the proxy again: redirects may pass.
-            .get_or_try_init(|| Egress::start(self.guard.clone(), true))
+            .get_or_try_init(|| Egress::start(self.guard.clone(), None))
             .await
             .map_err(|e| RepoError::Io(format!("egress proxy: {e}")))?;
         Ok(vec![

@@ -116,7 +116,7 @@ impl SvnHost {
     /// (there is no local copy), and svn follows a permanent move by itself, to any scheme: over
     /// http(s) it goes only through agora's egress proxy, which checks every host with the
     /// guard, connects to the checked addresses and answers a redirect with an error (no
-    /// host is exempt from the proxy); plain http only when the repository's own URL is plain
+    /// host is exempt from the proxy; https is intercepted there so its answers can be seen); plain http only when the repository's own URL is plain
     /// http, which only `direct.insecure` modules may use. Tunnels (`svn+ssh://`) are disabled
     /// for such a repository, so no answer can send svn anywhere through ssh. `svn://` and
     /// `svn+ssh://` repositories have no redirects.
@@ -130,17 +130,26 @@ impl SvnHost {
         }
         let egress = self
             .egress
-            .get_or_try_init(|| Egress::start(self.guard.clone(), false))
+            .get_or_try_init(|| Egress::inspecting(self.guard.clone()))
             .await
             .map_err(|e| format!("egress proxy: {e}"))?;
         let proxy = egress.addr(scheme == "http");
         let mut args = Vec::new();
-        for option in [
+        let mut options = Vec::new();
+        if let Some(ca) = egress.ca_file() {
+            // The proxy intercepts https: svn trusts its authority, and only it.
+            options.push(format!(
+                "servers:global:ssl-authority-files={}",
+                ca.display()
+            ));
+            options.push("servers:global:ssl-trust-default-ca=no".to_string());
+        }
+        for option in options.into_iter().chain([
             format!("servers:global:http-proxy-host={}", proxy.ip()),
             format!("servers:global:http-proxy-port={}", proxy.port()),
             "servers:global:http-proxy-exceptions=".to_string(),
             "config:tunnels:ssh=false".to_string(),
-        ] {
+        ]) {
             args.push("--config-option".to_string());
             args.push(option);
         }
