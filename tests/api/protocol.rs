@@ -1,7 +1,7 @@
 //! The download protocol as the go command sees it: statuses, headers, bodies, bad input.
 
 use crate::fixture::go_fixture;
-use crate::helpers::{esc, pg_store, spawn_app};
+use crate::helpers::{esc, pg_store, spawn_app, spawn_app_with};
 use crate::upstream::TestUpstream;
 
 const CAPS: &str = "github.com/Agora-Test/Caps";
@@ -330,4 +330,37 @@ async fn readiness_does_not_queue_behind_busy_requests(pool: sqlx::PgPool) {
         .await
         .expect("rollback");
     assert_eq!(stuck.await.expect("join").ok(), Some(200));
+}
+
+#[sqlx::test(migrations = "migrations/postgres")]
+async fn an_https_upstream_signed_by_a_private_ca_is_trusted_through_tls_ca_file(
+    pool: sqlx::PgPool,
+) {
+    // The upstream proxy behind TLS whose certificate only a private CA vouches for.
+    let upstream = TestUpstream::start(go_fixture().tree.clone());
+    let ca = crate::tls_relay::TestCa::new();
+    let to = std::net::SocketAddr::from(([127, 0, 0, 1], upstream.port));
+    let port = crate::tls_relay::tls_front("127.0.0.1", to, &ca, &["127.0.0.1"]).await;
+    let url = format!("https://127.0.0.1:{port}");
+    let list = format!("/{}/@v/list", esc(CAPS));
+    let zip = format!("/{}/@v/v1.0.0.zip", esc(CAPS));
+
+    // Not trusted by default: the proxy cannot be reached (and nothing is stored).
+    let untrusting = spawn_app(pg_store(pool.clone()), &url).await;
+    let (status, _) = untrusting.fetch(&zip).await;
+    assert!(status >= 400, "an untrusted certificate was accepted: {status}");
+
+    let ca_file = ca.pem_file.display().to_string();
+    let app = spawn_app_with(
+        pg_store(pool),
+        &url,
+        &[("AGORA_TLS__CA_FILE", ca_file.as_str())],
+    )
+    .await;
+    let (status, body) = app.fetch(&list).await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(body, tree_file(CAPS, "list"));
+    let (status, body) = app.fetch(&zip).await;
+    assert_eq!(status, 200);
+    assert_eq!(body, tree_file(CAPS, "v1.0.0.zip"));
 }
